@@ -1,0 +1,48 @@
+# One entry point for people and CI alike. Every target creates or updates its own virtualenv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Integration suites whose dependencies conflict each get their own virtualenv under .venvs/.
+INTEGRATION_ENVS := airflow prefect web
+
+.PHONY: all demo test test-core test-integrations $(addprefix test-,$(INTEGRATION_ENVS)) bench lint typecheck clean
+
+all: lint test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/moltres demo
+
+test: test-core test-integrations
+
+test-core: $(STAMP)
+	scripts/test-core.sh
+
+test-integrations: $(addprefix test-,$(INTEGRATION_ENVS))
+
+test-%:
+	scripts/test-env.sh $*
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .venvs .pytest_cache .mypy_cache .ruff_cache .coverage* htmlcov

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The core suite: every backend the machine offers, coverage reported and enforced.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+ignores=()
+for env in $(ls requirements 2>/dev/null | sed -n 's/^test-\(.*\)\.txt$/\1/p'); do
+  for dir in $(cat "requirements/test-$env.dirs"); do ignores+=("--ignore=$dir"); done
+done
+rm -f .coverage .coverage.*
+$BIN/python -m pytest -p no:cacheprovider -q \
+  --cov=moltres --cov-report=term --cov-report= "${ignores[@]}" "$@"

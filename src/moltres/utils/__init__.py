@@ -1,0 +1,1 @@
+"""Small shared pieces: the error hierarchy and optional-dependency loading."""

@@ -1,0 +1,167 @@
+"""Every error moltres raises.
+
+Each error says what went wrong, where (table, column, dialect, the SQL without values) and
+what to do about it (``suggestion``). They all subclass :class:`MoltresError`, so one
+``except MoltresError`` catches anything the library raises on purpose.
+
+Example:
+    >>> from moltres.utils.exceptions import ColumnNotFoundError
+    >>> err = ColumnNotFoundError("emial", ["id", "email"], table="users")
+    >>> err.suggestion
+    "did you mean 'email'?"
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "MoltresError",
+    "ValidationError",
+    "CompilationError",
+    "ExecutionError",
+    "DatabaseConnectionError",
+    "QueryTimeoutError",
+    "TableNotFoundError",
+    "ColumnNotFoundError",
+    "MissingDependencyError",
+    "UnsupportedOperationError",
+    "closest_match",
+]
+
+
+def closest_match(name: str, candidates: Iterable[str]) -> str | None:
+    """Return the candidate most similar to `name`, or None when nothing is close.
+
+    Example:
+        >>> closest_match("emial", ["id", "email", "age"])
+        'email'
+    """
+    options = list(candidates)
+    by_lower = {c.lower(): c for c in options}
+    if name.lower() in by_lower:
+        return by_lower[name.lower()]
+    found = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[found[0]] if found else None
+
+
+class MoltresError(Exception):
+    """Base class of every moltres error.
+
+    Args:
+        message: What went wrong, in one sentence.
+        suggestion: What the user can do about it.
+        context: Where it happened (table, column, dialect, operation ...).
+
+    Example:
+        >>> str(MoltresError("boom", suggestion="try again"))
+        'boom\\nSuggestion: try again'
+    """
+
+    def __init__(self, message: str, *, suggestion: str | None = None, **context: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.suggestion = suggestion
+        self.context: dict[str, object] = {k: v for k, v in context.items() if v is not None}
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.suggestion:
+            text += f"\nSuggestion: {self.suggestion}"
+        return text
+
+
+class ValidationError(MoltresError, ValueError):
+    """An argument is wrong: a bad type, an unknown mode, an invalid identifier."""
+
+
+class CompilationError(MoltresError):
+    """A plan cannot be turned into SQL for this dialect."""
+
+
+class UnsupportedOperationError(CompilationError):
+    """The dialect has no way to express an operation; the message names an alternative."""
+
+
+class ExecutionError(MoltresError):
+    """The database refused or failed a statement.
+
+    ``sql`` holds the statement text with placeholders, never the parameter values.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        sql: str | None = None,
+        suggestion: str | None = None,
+        retryable: bool = False,
+        **context: object,
+    ) -> None:
+        super().__init__(message, suggestion=suggestion, **context)
+        self.sql = sql
+        self.retryable = retryable
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.sql:
+            text += f"\nSQL: {self.sql}"
+        return text
+
+
+class DatabaseConnectionError(ExecutionError):
+    """The database could not be reached, or the DSN is malformed. Passwords are masked."""
+
+    def __init__(self, message: str, *, suggestion: str | None = None, **context: object) -> None:
+        super().__init__(message, suggestion=suggestion, retryable=True, **context)
+
+
+class QueryTimeoutError(ExecutionError):
+    """A statement ran longer than its ``query_timeout`` and was cancelled."""
+
+    def __init__(
+        self, message: str, *, sql: str | None = None, suggestion: str | None = None, **context: object
+    ) -> None:
+        super().__init__(message, sql=sql, suggestion=suggestion, retryable=True, **context)
+
+
+class TableNotFoundError(ExecutionError):
+    """A table named in a query does not exist."""
+
+    def __init__(
+        self,
+        table: str,
+        known: Iterable[str] = (),
+        *,
+        sql: str | None = None,
+        suggestion: str | None = None,
+    ) -> None:
+        known = sorted(known)
+        match = closest_match(table, known)
+        if suggestion is None:
+            if match:
+                suggestion = f"did you mean '{match}'?"
+            else:
+                suggestion = "create it with db.create_table(...) or check db.tables()"
+        super().__init__(f"table '{table}' does not exist", sql=sql, suggestion=suggestion, table=table)
+        self.table = table
+        self.known_tables = known
+
+
+class ColumnNotFoundError(ValidationError):
+    """A column named in a query does not exist in its source; lists the known ones."""
+
+    def __init__(self, column: str, known: Iterable[str], *, table: str | None = None) -> None:
+        known = list(known)
+        match = closest_match(column, known)
+        where = f" in '{table}'" if table else ""
+        message = f"column '{column}' does not exist{where}; known columns: {', '.join(known) or '(none)'}"
+        suggestion = f"did you mean '{match}'?" if match else "use one of the known columns"
+        super().__init__(message, suggestion=suggestion, table=table, column=column)
+        self.column = column
+        self.known_columns = known
+
+
+class MissingDependencyError(MoltresError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
