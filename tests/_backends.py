@@ -1,0 +1,289 @@
+"""The databases the test suite runs on, and how each test gets a private, fresh one.
+
+Every backend hands out a DSN for a namespace that no other test can see:
+
+- SQLite and DuckDB: a new database file under the test's ``tmp_path``.
+- PostgreSQL: a new schema ``t_<hex>`` on the shared server database, with the DSN setting
+  ``search_path`` to it, so unqualified names (tables, reflection, ``db.tables()``) land
+  there. A schema costs ~10 ms to create and drop; a database ~50 ms, so schemas it is.
+- MariaDB/MySQL: a new database ``t_<hex>`` (MySQL has no schemas below databases).
+
+Server addresses default to the loopback servers every developer and CI have, and can be
+pointed elsewhere with ``MOLTRES_TEST_POSTGRESQL_DSN`` and ``MOLTRES_TEST_MYSQL_DSN``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Dialect, Engine
+
+__all__ = ["BACKENDS", "Backend", "make_backends", "servers_required"]
+
+#: Backend names, in the order tests run. Each is also a pytest mark.
+BACKENDS = ("sqlite", "postgresql", "mysql", "duckdb")
+
+DEFAULT_SERVER_DSNS = {
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    "mysql": "mysql+pymysql://root@127.0.0.1:3306/test",
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def servers_required(environ: Mapping[str, str]) -> bool:
+    """Whether an unreachable server must fail the run instead of skipping its tests."""
+    return environ.get("MOLTRES_REQUIRE_SERVERS", "").strip().lower() in _TRUE
+
+
+def _namespace() -> str:
+    # 34 characters: below the identifier limits of PostgreSQL (63) and MySQL (64).
+    return f"t_{uuid.uuid4().hex}"
+
+
+class Backend:
+    """One database the suite runs on.
+
+    Attributes:
+        name: The backend name; also its pytest mark and moltres' ``db.dialect_name``.
+        extra: The moltres extra that installs its driver.
+        is_server: Whether it lives on a shared server (PostgreSQL, MariaDB).
+    """
+
+    name: ClassVar[str]
+    extra: ClassVar[str]
+    is_server: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self._unavailable: str | None = None
+        self._probed = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+    def unavailable_reason(self) -> str | None:
+        """Probe the backend once; return why it cannot be used, or None when it can."""
+        if not self._probed:
+            self._unavailable = self._probe()
+            self._probed = True
+        return self._unavailable
+
+    def _probe(self) -> str | None:
+        raise NotImplementedError
+
+    def _dialect_url(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def dialect(self) -> Dialect:
+        """A SQLAlchemy dialect instance of the backend's driver, for offline compilation."""
+        return sa.make_url(self._dialect_url()).get_dialect()()
+
+    @contextmanager
+    def fresh(self, tmp_path: Path) -> Iterator[str]:
+        """Create a private namespace, yield a DSN for it, and remove it afterwards.
+
+        The namespace is removed even when the body raises.
+        """
+        raise NotImplementedError
+        yield
+
+    def close(self) -> None:
+        """Release whatever the backend holds for the session (admin connections)."""
+
+
+class FileBackend(Backend):
+    """An embedded database: one new file per test."""
+
+    driver: ClassVar[str]
+    scheme: ClassVar[str]
+    suffix: ClassVar[str]
+
+    def _probe(self) -> str | None:
+        try:
+            importlib.import_module(self.driver)
+        except ImportError as exc:
+            fix = f"pip install 'moltres[{self.extra}]'" if self.extra else "use a Python built with it"
+            return f"{self.name}: {self.driver} is not installed ({exc}); {fix}"
+        return None
+
+    def _dialect_url(self) -> str:
+        return f"{self.scheme}://"
+
+    @contextmanager
+    def fresh(self, tmp_path: Path) -> Iterator[str]:
+        # The file stays under tmp_path (pytest keeps the last few runs) to help debugging.
+        yield f"{self.scheme}:///{tmp_path / ('test' + self.suffix)}"
+
+
+class SQLiteBackend(FileBackend):
+    name = "sqlite"
+    extra = ""  # the standard library's sqlite3
+    driver = "sqlite3"
+    scheme = "sqlite"
+    suffix = ".sqlite"
+
+
+class DuckDBBackend(FileBackend):
+    name = "duckdb"
+    extra = "duckdb"
+    driver = "duckdb_engine"
+    scheme = "duckdb"
+    suffix = ".duckdb"
+
+
+class ServerBackend(Backend):
+    """A backend on a shared server: one admin engine per session, a namespace per test."""
+
+    is_server = True
+    label: ClassVar[str]
+    env_var: ClassVar[str]
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        super().__init__()
+        self.admin_url: URL = sa.make_url(environ.get(self.env_var) or DEFAULT_SERVER_DSNS[self.name])
+        self._admin: Engine | None = None
+
+    def _dialect_url(self) -> str:
+        return f"{self.admin_url.drivername}://"
+
+    @property
+    def where(self) -> str:
+        """The server address with the password hidden, for messages."""
+        return self.admin_url.render_as_string(hide_password=True)
+
+    def _probe(self) -> str | None:
+        try:
+            self.admin_url.get_dialect().import_dbapi()
+        except ImportError as exc:
+            return (
+                f"{self.label}: the driver for {self.admin_url.drivername} is not installed ({exc}); "
+                f"pip install 'moltres[{self.extra}]'"
+            )
+        try:
+            with self.admin.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except sa.exc.SQLAlchemyError as exc:
+            self.close()
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            return (
+                f"{self.label} unreachable at {self.where}: {detail} (set {self.env_var} to point elsewhere)"
+            )
+        return None
+
+    @property
+    def admin(self) -> Engine:
+        """The session's engine for creating and dropping namespaces (autocommit)."""
+        if self._admin is None:
+            self._admin = sa.create_engine(
+                self.admin_url,
+                isolation_level="AUTOCOMMIT",
+                pool_size=1,
+                max_overflow=2,
+                connect_args={"connect_timeout": 5},
+            )
+        return self._admin
+
+    def close(self) -> None:
+        if self._admin is not None:
+            self._admin.dispose()
+            self._admin = None
+
+    def namespace_of(self, dsn: str) -> str:
+        """The schema or database name a DSN from :meth:`fresh` points at."""
+        raise NotImplementedError
+
+    def namespace_exists(self, namespace: str) -> bool:
+        """Whether the schema (PostgreSQL) or database (MySQL) `namespace` exists."""
+        with self.admin.connect() as conn:
+            found = conn.execute(
+                sa.text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :name"),
+                {"name": namespace},
+            ).first()
+        return found is not None
+
+
+class PostgreSQLBackend(ServerBackend):
+    name = "postgresql"
+    label = "PostgreSQL"
+    extra = "postgresql"
+    env_var = "MOLTRES_TEST_POSTGRESQL_DSN"
+
+    @contextmanager
+    def fresh(self, tmp_path: Path) -> Iterator[str]:
+        schema = _namespace()
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        try:
+            # application_name tags the test's connections so teardown can find stragglers.
+            url = self.admin_url.update_query_dict(
+                {"options": f"-csearch_path={schema}", "application_name": schema}
+            )
+            yield url.render_as_string(hide_password=False)
+        finally:
+            with self.admin.connect() as conn:
+                # A connection the test left open (idle in transaction, holding locks) would
+                # make DROP SCHEMA wait forever; end it first.
+                conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE application_name = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": schema},
+                )
+                conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+    def namespace_of(self, dsn: str) -> str:
+        return str(sa.make_url(dsn).query["application_name"])
+
+
+class MySQLBackend(ServerBackend):
+    name = "mysql"
+    label = "MariaDB/MySQL"
+    extra = "mysql"
+    env_var = "MOLTRES_TEST_MYSQL_DSN"
+
+    @contextmanager
+    def fresh(self, tmp_path: Path) -> Iterator[str]:
+        database = _namespace()
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {database} CHARACTER SET utf8mb4")
+        try:
+            yield self.admin_url.set(database=database).render_as_string(hide_password=False)
+        finally:
+            with self.admin.connect() as conn:
+                # Connections left open in the database would hold metadata locks and make
+                # DROP DATABASE wait; end them first.
+                stragglers = conn.execute(
+                    sa.text(
+                        "SELECT id FROM information_schema.processlist "
+                        "WHERE db = :name AND id <> CONNECTION_ID()"
+                    ),
+                    {"name": database},
+                ).scalars()
+                for pid in list(stragglers):
+                    with contextlib.suppress(sa.exc.OperationalError):  # it may end on its own meanwhile
+                        conn.exec_driver_sql(f"KILL {int(pid)}")
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {database}")
+
+    def namespace_of(self, dsn: str) -> str:
+        return str(sa.make_url(dsn).database)
+
+
+def make_backends(environ: Mapping[str, str]) -> dict[str, Backend]:
+    """Build one backend object per name, configured from `environ`."""
+    made: dict[str, Backend] = {
+        "sqlite": SQLiteBackend(),
+        "postgresql": PostgreSQLBackend(environ),
+        "mysql": MySQLBackend(environ),
+        "duckdb": DuckDBBackend(),
+    }
+    assert tuple(made) == BACKENDS
+    return made
