@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import re
+import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
@@ -25,7 +27,7 @@ from typing import ClassVar
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Dialect, Engine
 
-__all__ = ["BACKENDS", "Backend", "make_backends", "servers_required"]
+__all__ = ["BACKENDS", "STALE_AFTER_SECONDS", "Backend", "ServerBackend", "make_backends", "servers_required"]
 
 #: Backend names, in the order tests run. Each is also a pytest mark.
 BACKENDS = ("sqlite", "postgresql", "mysql", "duckdb")
@@ -43,9 +45,21 @@ def servers_required(environ: Mapping[str, str]) -> bool:
     return environ.get("MOLTRES_REQUIRE_SERVERS", "").strip().lower() in _TRUE
 
 
+#: Namespaces older than this were left by a run that was killed before its teardown.
+STALE_AFTER_SECONDS = 3 * 3600
+_NAMESPACE = re.compile(r"t_([0-9a-f]{8})_[0-9a-f]{16}")
+
+
 def _namespace() -> str:
-    # 34 characters: below the identifier limits of PostgreSQL (63) and MySQL (64).
-    return f"t_{uuid.uuid4().hex}"
+    # t_<creation time>_<random>: the time lets a later session sweep namespaces whose run was
+    # killed; 27 characters, below the identifier limits of PostgreSQL (63) and MySQL (64).
+    return f"t_{int(time.time()):08x}_{uuid.uuid4().hex[:16]}"
+
+
+def _stale(names: Iterable[str]) -> list[str]:
+    cutoff = time.time() - STALE_AFTER_SECONDS
+    found = (_NAMESPACE.fullmatch(name) for name in names)
+    return [m.group(0) for m in found if m is not None and int(m.group(1), 16) < cutoff]
 
 
 class Backend:
@@ -170,6 +184,7 @@ class ServerBackend(Backend):
         try:
             with self.admin.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
+                self._sweep(conn)
         except sa.exc.SQLAlchemyError as exc:
             self.close()
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
@@ -196,6 +211,19 @@ class ServerBackend(Backend):
             self._admin.dispose()
             self._admin = None
 
+    def _sweep(self, conn: sa.Connection) -> None:
+        """Drop the namespaces that runs killed hours ago left behind (never a live one)."""
+        names = conn.execute(sa.text("SELECT schema_name FROM information_schema.schemata")).scalars()
+        for name in _stale(names):
+            with contextlib.suppress(sa.exc.SQLAlchemyError):  # another session swept it first
+                self._drop(conn, name)
+
+    def _create(self, conn: sa.Connection, namespace: str) -> None:
+        raise NotImplementedError
+
+    def _drop(self, conn: sa.Connection, namespace: str) -> None:
+        raise NotImplementedError
+
     def namespace_of(self, dsn: str) -> str:
         """The schema or database name a DSN from :meth:`fresh` points at."""
         raise NotImplementedError
@@ -220,7 +248,7 @@ class PostgreSQLBackend(ServerBackend):
     def fresh(self, tmp_path: Path) -> Iterator[str]:
         schema = _namespace()
         with self.admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+            self._create(conn, schema)
         try:
             # application_name tags the test's connections so teardown can find stragglers.
             url = self.admin_url.update_query_dict(
@@ -229,16 +257,23 @@ class PostgreSQLBackend(ServerBackend):
             yield url.render_as_string(hide_password=False)
         finally:
             with self.admin.connect() as conn:
-                # A connection the test left open (idle in transaction, holding locks) would
-                # make DROP SCHEMA wait forever; end it first.
-                conn.execute(
-                    sa.text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE application_name = :name AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": schema},
-                )
-                conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+                self._drop(conn, schema)
+
+    def _create(self, conn: sa.Connection, namespace: str) -> None:
+        conn.exec_driver_sql(f"CREATE SCHEMA {namespace}")
+
+    def _drop(self, conn: sa.Connection, namespace: str) -> None:
+        # A connection the test left open (idle in transaction, holding locks) would make
+        # DROP SCHEMA wait forever; end it first.
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": namespace},
+        )
+        conn.exec_driver_sql("SET lock_timeout = '10s'")  # fail, never hang, if one survives
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {namespace} CASCADE")
 
     def namespace_of(self, dsn: str) -> str:
         return str(sa.make_url(dsn).query["application_name"])
@@ -254,24 +289,30 @@ class MySQLBackend(ServerBackend):
     def fresh(self, tmp_path: Path) -> Iterator[str]:
         database = _namespace()
         with self.admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {database} CHARACTER SET utf8mb4")
+            self._create(conn, database)
         try:
             yield self.admin_url.set(database=database).render_as_string(hide_password=False)
         finally:
             with self.admin.connect() as conn:
-                # Connections left open in the database would hold metadata locks and make
-                # DROP DATABASE wait; end them first.
-                stragglers = conn.execute(
-                    sa.text(
-                        "SELECT id FROM information_schema.processlist "
-                        "WHERE db = :name AND id <> CONNECTION_ID()"
-                    ),
-                    {"name": database},
-                ).scalars()
-                for pid in list(stragglers):
-                    with contextlib.suppress(sa.exc.OperationalError):  # it may end on its own meanwhile
-                        conn.exec_driver_sql(f"KILL {int(pid)}")
-                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {database}")
+                self._drop(conn, database)
+
+    def _create(self, conn: sa.Connection, namespace: str) -> None:
+        conn.exec_driver_sql(f"CREATE DATABASE {namespace} CHARACTER SET utf8mb4")
+
+    def _drop(self, conn: sa.Connection, namespace: str) -> None:
+        # Connections left open in the database would hold metadata locks and make
+        # DROP DATABASE wait; end them first.
+        stragglers = conn.execute(
+            sa.text(
+                "SELECT id FROM information_schema.processlist WHERE db = :name AND id <> CONNECTION_ID()"
+            ),
+            {"name": namespace},
+        ).scalars()
+        for pid in list(stragglers):
+            with contextlib.suppress(sa.exc.OperationalError):  # it may end on its own meanwhile
+                conn.exec_driver_sql(f"KILL {int(pid)}")
+        conn.exec_driver_sql("SET SESSION lock_wait_timeout = 10")  # fail, never hang
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {namespace}")
 
     def namespace_of(self, dsn: str) -> str:
         return str(sa.make_url(dsn).database)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from tests._backends import ServerBackend
+from tests._backends import STALE_AFTER_SECONDS, ServerBackend
 
 REPO = Path(__file__).resolve().parent.parent
 SERVERS = [
@@ -64,6 +66,24 @@ def test_namespace_is_dropped_even_when_the_test_fails_holding_locks(backend, tm
     left_open.invalidate()
     assert engine is not None
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", SERVERS, indirect=True)
+def test_namespaces_left_by_killed_runs_are_swept_and_live_ones_kept(backend):
+    assert isinstance(backend, ServerBackend)
+    hex16 = uuid.uuid4().hex[:16]
+    killed = f"t_{int(time.time()) - STALE_AFTER_SECONDS - 60:08x}_{hex16}"
+    live = f"t_{int(time.time()) - 60:08x}_{hex16}"
+    with backend.admin.connect() as conn:
+        backend._create(conn, killed)
+        backend._create(conn, live)
+        try:
+            backend._sweep(conn)
+            assert not backend.namespace_exists(killed)
+            assert backend.namespace_exists(live)
+        finally:
+            backend._drop(conn, live)
+            backend._drop(conn, killed)
 
 
 # --- inner pytest runs: probing, notimpl, golden files ---------------------------------------
