@@ -1,0 +1,1 @@
+"""Framework glue: pytest, FastAPI, Django, Streamlit, Airflow, Prefect (each an optional extra)."""

@@ -1,0 +1,1 @@
+"""The ``moltres_tags`` template library."""
