@@ -76,21 +76,32 @@ class Backend:
     is_server: ClassVar[bool] = False
 
     def __init__(self) -> None:
-        self._unavailable: str | None = None
-        self._probed = False
+        self._probed: dict[str, str | None] = {}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
 
-    def unavailable_reason(self) -> str | None:
-        """Probe the backend once; return why it cannot be used, or None when it can."""
-        if not self._probed:
-            self._unavailable = self._probe()
-            self._probed = True
-        return self._unavailable
+    def missing_driver(self) -> str | None:
+        """Why the backend's driver cannot be imported (with the extra to install), or None.
 
-    def _probe(self) -> str | None:
+        An environment may lack a driver on purpose (an integration suite's virtualenv), so a
+        missing driver skips, even when servers are required.
+        """
+        if "driver" not in self._probed:
+            self._probed["driver"] = self._find_driver()
+        return self._probed["driver"]
+
+    def unreachable(self) -> str | None:
+        """Why the backend's server cannot be reached (probed once), or None."""
+        if "server" not in self._probed:
+            self._probed["server"] = self._reach()
+        return self._probed["server"]
+
+    def _find_driver(self) -> str | None:
         raise NotImplementedError
+
+    def _reach(self) -> str | None:
+        return None
 
     def _dialect_url(self) -> str:
         raise NotImplementedError
@@ -120,7 +131,7 @@ class FileBackend(Backend):
     scheme: ClassVar[str]
     suffix: ClassVar[str]
 
-    def _probe(self) -> str | None:
+    def _find_driver(self) -> str | None:
         try:
             importlib.import_module(self.driver)
         except ImportError as exc:
@@ -173,7 +184,7 @@ class ServerBackend(Backend):
         """The server address with the password hidden, for messages."""
         return self.admin_url.render_as_string(hide_password=True)
 
-    def _probe(self) -> str | None:
+    def _find_driver(self) -> str | None:
         try:
             self.admin_url.get_dialect().import_dbapi()
         except ImportError as exc:
@@ -181,6 +192,9 @@ class ServerBackend(Backend):
                 f"{self.label}: the driver for {self.admin_url.drivername} is not installed ({exc}); "
                 f"pip install 'moltres[{self.extra}]'"
             )
+        return None
+
+    def _reach(self) -> str | None:
         try:
             with self.admin.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")

@@ -12,6 +12,8 @@ Behaviour tests are written once and run on every backend::
 - ``backend`` (session): the :class:`~tests._backends.Backend` of the current param. Each param
   carries its mark, so ``pytest -m postgresql`` runs only PostgreSQL. A server that cannot be
   reached skips its tests with the reason, or fails them when ``MOLTRES_REQUIRE_SERVERS=1``.
+  A missing driver always skips (integration virtualenvs install only the drivers they use;
+  ``tests/test_backends_fixture.py`` makes sure the core environment has them all).
 - ``dsn``: a DSN for a namespace private to the test (file, schema or database), dropped after.
 - ``db``: ``moltres.connect(dsn)``, closed after the test.
 - ``golden_sql``: compile a query for every dialect offline and compare with expected SQL.
@@ -78,14 +80,16 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def backend(request: pytest.FixtureRequest) -> Backend:
     """The backend the test runs on; probed once per session."""
     chosen = request.config.stash[BACKENDS_KEY][request.param]
-    reason = chosen.unavailable_reason()
-    if reason is not None:
+    missing = chosen.missing_driver()
+    if missing is not None:
+        pytest.skip(missing)
+    down = chosen.unreachable()
+    if down is not None:
         if servers_required(os.environ):
             pytest.fail(
-                f"{reason}\nMOLTRES_REQUIRE_SERVERS=1 is set, so every backend must be available.",
-                pytrace=False,
+                f"{down}\nMOLTRES_REQUIRE_SERVERS=1 is set, so every server must be up.", pytrace=False
             )
-        pytest.skip(reason)
+        pytest.skip(down)
     return chosen
 
 

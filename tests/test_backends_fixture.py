@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -10,12 +11,20 @@ import pytest
 import sqlalchemy as sa
 
 from tests._backends import STALE_AFTER_SECONDS, ServerBackend
+from tests.conftest import BACKENDS_KEY
 
 REPO = Path(__file__).resolve().parent.parent
 SERVERS = [
     pytest.param("postgresql", marks=pytest.mark.postgresql, id="postgresql"),
     pytest.param("mysql", marks=pytest.mark.mysql, id="mysql"),
 ]
+
+
+def test_the_core_environment_has_every_backend_driver(pytestconfig):
+    # Missing drivers skip (integration envs install only what they use); here, in the core
+    # suite, a missing one would quietly skip a whole backend, so it fails instead.
+    missing = [b.missing_driver() for b in pytestconfig.stash[BACKENDS_KEY].values()]
+    assert [reason for reason in missing if reason] == []
 
 
 # --- private namespaces ---------------------------------------------------------------------
@@ -132,6 +141,17 @@ def test_unreachable_server_fails_when_servers_are_required(inner, monkeypatch):
     result = inner.runpytest("-m", "postgresql or sqlite")
     result.assert_outcomes(passed=2, errors=2)
     result.stdout.fnmatch_lines(["*PostgreSQL unreachable*", "*MOLTRES_REQUIRE_SERVERS=1 is set*"])
+    assert "s3cret" not in result.stdout.str()
+
+
+def test_missing_driver_skips_even_when_servers_are_required(inner, monkeypatch):
+    monkeypatch.setenv("MOLTRES_TEST_POSTGRESQL_DSN", "postgresql+pg8000://postgres@127.0.0.1/test")
+    monkeypatch.setitem(sys.modules, "pg8000", None)  # as if not installed, whether it is or not
+    monkeypatch.setenv("MOLTRES_REQUIRE_SERVERS", "1")
+    write_test(inner, "def test_uses_backend(backend):\n    pass\n")
+    result = inner.runpytest("-m", "postgresql", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*PostgreSQL: the driver for postgresql+pg8000 is not installed*"])
     assert "s3cret" not in result.stdout.str()
 
 
