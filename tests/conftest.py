@@ -110,8 +110,10 @@ def db(dsn: str) -> Iterator[Database]:
     database.close()
 
 
-# TODO(#3): the `adb` fixture (AsyncDatabase from async_connect on the same private namespace,
-# asyncpg/aiomysql/aiosqlite DSN derived from `dsn`) once async_connect exists.
+# TODO(#3): the `adb` fixture: async_connect(...) on the same private namespace as `dsn`, closed
+# after the test. Derive the async DSN from `dsn` by swapping the driver: sqlite+aiosqlite,
+# mysql+aiomysql, and postgresql+psycopg_async, which honours the same `options=-csearch_path`
+# query parameter (asyncpg does not: it would need connect_args server_settings).
 
 
 # --- notimpl ---------------------------------------------------------------------------------
