@@ -174,7 +174,8 @@ def _sqlalchemy_url(alias: str) -> tuple[str, dict[str, Any]]:
         # interpolates them; a qmark statement would break that log.
         return "sqlite+pysqlite://", {"paramstyle": "format"}
     if vendor == "postgresql":
-        return f"postgresql+{driver}://", {}
+        # Registering hstore needs psycopg's own Connection class, not the wrapper below.
+        return f"postgresql+{driver}://", {"use_native_hstore": False}
     if vendor == "mysql":
         return f"mysql+{driver.lower()}://", {}
     if vendor == "oracle":
@@ -187,6 +188,7 @@ def _sqlalchemy_url(alias: str) -> tuple[str, dict[str, Any]]:
 
 
 _engines: dict[str, sa.Engine] = {}
+_databases: dict[str, Database] = {}
 _engines_lock = threading.Lock()
 
 
@@ -265,4 +267,11 @@ def get_moltres_db(
         )
     if model is not None:
         using = router.db_for_write(model) if write else router.db_for_read(model)
-    return connect(engine=django_engine(using or DEFAULT_DB_ALIAS))
+    alias = using or DEFAULT_DB_ALIAS
+    engine = django_engine(alias)
+    # One Database per alias keeps its compiled-statement cache and table reflection warm
+    # across requests; it holds no connection of its own.
+    db = _databases.get(alias)
+    if db is None or db.executor.closed:
+        db = _databases[alias] = connect(engine=engine)
+    return db
