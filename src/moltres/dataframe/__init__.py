@@ -1,0 +1,1 @@
+"""DataFrames: lazy queries with PySpark-style builders; sync and async terminals."""

@@ -1,0 +1,1 @@
+"""Executors: connections, transactions, and running compiled statements."""

@@ -1,0 +1,73 @@
+"""A catalog that reflects tables from a live database, once, and remembers them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from typing import Any
+
+import sqlalchemy as sa
+
+from moltres.utils.exceptions import TableNotFoundError
+
+__all__ = ["ReflectingCatalog"]
+
+
+class ReflectingCatalog:
+    """Reflect each table on first use; forget it when moltres changes it (DDL)."""
+
+    def __init__(
+        self,
+        connect: Callable[[], AbstractContextManager[sa.Connection]],
+        reflect: Callable[[sa.Connection, str, str | None], sa.Table] | None = None,
+    ) -> None:
+        self._connect = connect
+        self._reflect = reflect or (lambda conn, name, schema: sa.Table(name, sa.MetaData(), schema=schema, autoload_with=conn))
+        self._metadata = sa.MetaData()
+        self._tables: dict[tuple[str | None, str], sa.Table] = {}
+        self._sql: dict[tuple[str, tuple[tuple[str, Any], ...]], list[str]] = {}
+        self._lock = threading.Lock()
+
+    def table(self, name: str, schema: str | None = None) -> sa.Table:
+        """The reflected table; raises ``TableNotFoundError`` naming the closest existing one."""
+        key = (schema, name)
+        found = self._tables.get(key)
+        if found is not None:
+            return found
+        with self._connect() as conn:
+            inspector = sa.inspect(conn)
+            if not inspector.has_table(name, schema=schema):
+                known = inspector.get_table_names(schema=schema)
+                if schema is None:
+                    known = [*known, *inspector.get_view_names()]
+                    try:
+                        known += inspector.get_temp_table_names()
+                    except NotImplementedError:
+                        pass
+                raise TableNotFoundError(name, known)
+            with self._lock:
+                table = self._reflect(conn, name, schema)
+                self._tables[key] = table
+        return table
+
+    def sql_columns(self, text: str, params: Mapping[str, Any]) -> list[str]:
+        """The output columns of a raw SELECT, found by running it with ``LIMIT 0``."""
+        key = (text, tuple(sorted((k, repr(v)) for k, v in params.items())))
+        cached = self._sql.get(key)
+        if cached is not None:
+            return cached
+        probe = sa.text(f"SELECT * FROM ({text.strip().rstrip(';')}) AS moltres_probe LIMIT 0")
+        with self._connect() as conn:
+            names = list(conn.execute(probe, dict(params)).keys())
+        self._sql[key] = names
+        return names
+
+    def invalidate(self, name: str | None = None, schema: str | None = None) -> None:
+        """Forget one table (or all), after DDL changed it."""
+        with self._lock:
+            if name is None:
+                self._tables.clear()
+                self._sql.clear()
+            else:
+                self._tables.pop((schema, name), None)

@@ -1,0 +1,281 @@
+"""The synchronous executor: connections, transactions, compiled-statement cache, execution.
+
+Everything that decides *what* to run is shared with the async executor
+(:mod:`moltres.engine.async_executor`): :class:`QueryState` compiles plans and caches the
+result by plan shape, and multi-statement work lives in :mod:`moltres.engine.operations`
+as plain functions over a ``Connection``. This module only adds the sync I/O loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import itertools
+from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from moltres.engine.catalog import ReflectingCatalog
+from moltres.engine.errors import translate_error
+from moltres.logical import plan as p
+from moltres.logical.rewrites import parameterize
+from moltres.sql.compiler import CompiledQuery
+from moltres.sql.dialects import rules_for
+from moltres.sql.dialects.base import Rules
+from moltres.utils.exceptions import CompilationError, MoltresError
+
+__all__ = ["Executor", "Outcome", "QueryState", "Rows", "shape_rows"]
+
+T = TypeVar("T")
+Rows = list[dict[str, Any]]
+
+_CACHE_SIZE = 1024
+_ids = itertools.count()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a statement did: rows affected, and the rows it returned, if any."""
+
+    rowcount: int
+    keys: list[str] = field(default_factory=list)
+    rows: Rows = field(default_factory=list)
+
+
+def shape_rows(keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> Rows:
+    """Turn result tuples into dicts keyed by column name.
+
+    Example:
+        >>> shape_rows(["id", "name"], [(1, "Ada")])
+        [{'id': 1, 'name': 'Ada'}]
+    """
+    return [dict(zip(keys, row)) for row in rows]
+
+
+class QueryState:
+    """What sync and async execution share: dialect rules, reflection and compiled SQL.
+
+    Compiled statements are cached by plan *shape* (the plan with literal values taken out),
+    so running the same query with new values costs one walk of the plan.
+    """
+
+    def __init__(self, dialect: sa.engine.Dialect, *, query_timeout: float | None = None) -> None:
+        self.dialect = dialect
+        self.rules: Rules = rules_for(dialect.name)
+        self.query_timeout = query_timeout
+        self._compiled: dict[Any, CompiledQuery] = {}
+        self._tables = ReflectingCatalog(self._no_connection, self.rules.reflect)
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _no_connection() -> Iterator[sa.Connection]:  # pragma: no cover - replaced per call
+        raise RuntimeError("no connection")
+        yield
+
+    @property
+    def dialect_name(self) -> str:
+        """The database's name: ``sqlite``, ``postgresql``, ``mysql``, ``duckdb``, ..."""
+        return self.rules.name if self.rules.name != "default" else self.dialect.name
+
+    def catalog(self, connect: Callable[[], contextlib.AbstractContextManager[sa.Connection]]) -> ReflectingCatalog:
+        """The shared reflection cache, reached through `connect` on a miss."""
+        self._tables._connect = connect
+        return self._tables
+
+    def prepare(
+        self, plan: p.Plan, connect: Callable[[], contextlib.AbstractContextManager[sa.Connection]]
+    ) -> tuple[CompiledQuery, dict[str, Any]]:
+        """Compile a plan (or reuse the statement compiled for its shape) and bind its values."""
+        shape, values = parameterize(plan)
+        key = shape
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiler = self.rules.compiler_class(self.dialect)
+            compiled = compiler.compile(plan, self.catalog(connect))
+            if compiled.param_count != len(values):  # pragma: no cover - a compiler bug, not user error
+                raise CompilationError(
+                    f"internal error: {compiled.param_count} parameters compiled for {len(values)} values",
+                    suggestion="please report this query to the moltres developers",
+                )
+            if len(self._compiled) >= _CACHE_SIZE:
+                self._compiled.clear()
+            self._compiled[key] = compiled
+        return compiled, compiled.params(values)
+
+    def forget(self, table: str | None = None, schema: str | None = None) -> None:
+        """Drop cached reflection and compiled SQL after DDL changed `table` (or anything)."""
+        self._tables.invalidate(table, schema)
+        self._compiled.clear()
+
+    def fail(self, exc: BaseException, *, sql: str | None = None, timeout: float | None = None) -> MoltresError:
+        """The moltres error for a database exception."""
+        return translate_error(exc, self.rules, sql=sql, timeout=timeout)
+
+
+class Executor:
+    """Runs compiled statements on a SQLAlchemy engine, or on a connection or session we do not own.
+
+    Args:
+        engine: The engine to connect with.
+        session: A SQLAlchemy ``Session`` whose connection and transaction to use instead;
+            moltres never commits or closes it.
+        connection: A ``Connection`` to use for everything; moltres never commits or closes it.
+        query_timeout: Default limit in seconds for each statement.
+        owns_engine: Dispose of the engine on :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        session: Any = None,
+        connection: sa.Connection | None = None,
+        query_timeout: float | None = None,
+        owns_engine: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.state = QueryState(engine.dialect, query_timeout=query_timeout)
+        self._session = session
+        self._connection = connection
+        self._owns_engine = owns_engine
+        self._tx: contextvars.ContextVar[sa.Connection | None] = contextvars.ContextVar(
+            f"moltres_tx_{next(_ids)}", default=None
+        )
+        self.closed = False
+
+    # -------------------------------------------------------------------------------- connections
+
+    @contextlib.contextmanager
+    def connection(self, *, write: bool = False) -> Iterator[sa.Connection]:
+        """A connection for one operation: the open transaction's, the session's, or a new one.
+
+        New connections used for writes commit at the end of the block and roll back on error.
+        """
+        if self.closed:
+            from moltres.utils.exceptions import DatabaseConnectionError
+
+            raise DatabaseConnectionError(
+                "this Database is closed", suggestion="open a new one with moltres.connect(...)"
+            )
+        current = self._tx.get() or self._connection
+        if current is not None:
+            yield current
+            return
+        if self._session is not None:
+            yield self._session.connection()
+            return
+        with contextlib.ExitStack() as stack:
+            try:
+                conn = stack.enter_context(self.engine.begin() if write else self.engine.connect())
+            except sa.exc.DBAPIError as exc:
+                raise self.state.fail(exc) from None
+            yield conn
+
+    def _connector(self, conn: sa.Connection) -> Callable[[], contextlib.AbstractContextManager[sa.Connection]]:
+        return lambda: contextlib.nullcontext(conn)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """Run the block in one transaction (a SAVEPOINT when one is already open)."""
+        current = self._tx.get() or self._connection
+        if current is None and self._session is not None:
+            current = self._session.connection()
+        if current is not None:
+            nested = current.begin_nested()
+            token = self._tx.set(current)
+            try:
+                yield current
+            except BaseException:
+                if nested.is_active:
+                    nested.rollback()
+                raise
+            else:
+                if nested.is_active:
+                    nested.commit()
+            finally:
+                self._tx.reset(token)
+            return
+        with self.connection(write=True) as conn:
+            token = self._tx.set(conn)
+            try:
+                yield conn
+            finally:
+                self._tx.reset(token)
+
+    def atomic(self, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work(connection, *args)`` so that it either fully happens or not at all."""
+        current = self._tx.get() or self._connection
+        if current is None and self._session is not None:
+            current = self._session.connection()
+        try:
+            if current is not None:
+                with current.begin_nested():
+                    return work(current, *args)
+            with self.connection(write=True) as conn:
+                return work(conn, *args)
+        except sa.exc.DBAPIError as exc:
+            raise self.state.fail(exc) from None
+
+    # -------------------------------------------------------------------------------- queries
+
+    def compile(self, plan: p.Plan) -> tuple[CompiledQuery, dict[str, Any]]:
+        """Compile a plan, reflecting tables through a short-lived connection if needed."""
+        return self.state.prepare(plan, lambda: self.connection())
+
+    def fetch_all(self, plan: p.Plan, *, timeout: float | None = None) -> Rows:
+        """Run a query and return every row as a dict."""
+        timeout = timeout if timeout is not None else self.state.query_timeout
+        with self.connection() as conn:
+            compiled, params = self.state.prepare(plan, self._connector(conn))
+            try:
+                with self.state.rules.statement_timeout(conn, timeout):
+                    result = conn.execute(compiled.statement, params)
+                    return shape_rows(compiled.columns, result.fetchall())
+            except sa.exc.DBAPIError as exc:
+                raise self.state.fail(exc, sql=compiled.sql, timeout=timeout) from None
+
+    def stream(self, plan: p.Plan, batch_size: int, *, timeout: float | None = None) -> Iterator[Rows]:
+        """Run a query with a server-side cursor and yield lists of at most `batch_size` rows."""
+        timeout = timeout if timeout is not None else self.state.query_timeout
+        with self.connection() as conn:
+            compiled, params = self.state.prepare(plan, self._connector(conn))
+            try:
+                with self.state.rules.statement_timeout(conn, timeout):
+                    result = conn.execute(
+                        compiled.statement,
+                        params,
+                        execution_options={"stream_results": True, "yield_per": batch_size},
+                    )
+                    try:
+                        for part in result.partitions(batch_size):
+                            yield shape_rows(compiled.columns, part)
+                    finally:
+                        result.close()
+            except sa.exc.DBAPIError as exc:
+                raise self.state.fail(exc, sql=compiled.sql, timeout=timeout) from None
+
+    def execute(
+        self, statement: Any, params: Any = None, *, timeout: float | None = None, write: bool = True
+    ) -> Outcome:
+        """Run one statement (DDL, DML or text); return its affected row count and any rows."""
+        timeout = timeout if timeout is not None else self.state.query_timeout
+        with self.connection(write=write) as conn:
+            try:
+                with self.state.rules.statement_timeout(conn, timeout):
+                    result = conn.execute(statement, params) if params is not None else conn.execute(statement)
+                    if result.returns_rows:
+                        keys = list(result.keys())
+                        return Outcome(result.rowcount, keys, shape_rows(keys, result.fetchall()))
+                    return Outcome(result.rowcount)
+            except sa.exc.DBAPIError as exc:
+                raise self.state.fail(exc, timeout=timeout) from None
+
+    def close(self) -> None:
+        """Release the engine's connections if this executor created the engine."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._owns_engine:
+            self.engine.dispose()

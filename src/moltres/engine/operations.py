@@ -1,0 +1,94 @@
+"""Multi-statement operations as plain functions over a sync ``Connection``.
+
+The sync executor calls them inside a transaction; the async executor runs the very same
+functions through ``AsyncConnection.run_sync``. Each one either fully happens or, on error,
+leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from moltres.sql.ddl import CreateTableAs
+from moltres.sql.dialects.base import Rules
+
+__all__ = ["create_table_as", "insert_rows", "insert_select", "overwrite_table", "upsert_rows"]
+
+# Rows per INSERT batch: bounds memory and keeps each statement under driver limits.
+BATCH_SIZE = 10_000
+
+
+def insert_rows(conn: sa.Connection, rules: Rules, table: sa.Table, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert rows in batches through the dialect's fastest path; return the row count."""
+    for start in range(0, len(rows), BATCH_SIZE):
+        rules.bulk_insert(conn, table, rows[start : start + BATCH_SIZE])
+    return len(rows)
+
+
+def insert_select(conn: sa.Connection, table: sa.Table, select: Any, columns: Sequence[str]) -> int:
+    """``INSERT INTO table (columns) SELECT ...``: rows never pass through Python."""
+    result = conn.execute(table.insert().from_select(list(columns), select))
+    return max(result.rowcount, 0)
+
+
+def create_table_as(conn: sa.Connection, name: str, select: Any, *, schema: str | None = None) -> int:
+    """``CREATE TABLE name AS SELECT ...``; return the number of rows it holds."""
+    conn.execute(CreateTableAs(name, select, schema=schema))
+    count = conn.execute(sa.select(sa.func.count()).select_from(sa.table(name, schema=schema)))
+    return int(count.scalar_one())
+
+
+def overwrite_table(
+    conn: sa.Connection, rules: Rules, name: str, select: Any, *, schema: str | None = None, exists: bool = True
+) -> int:
+    """Replace a table's contents with the result of `select`, atomically.
+
+    The new rows go into a fresh table, which then takes the old one's place, so a failing
+    query leaves the old table untouched. Where DDL is transactional the swap is one
+    transaction; on MySQL ``RENAME TABLE`` swaps both names in one atomic step.
+    """
+    if not exists:
+        return create_table_as(conn, name, select, schema=schema)
+    staging = f"{name[:40]}__moltres_{uuid.uuid4().hex[:8]}"
+    preparer = conn.dialect.identifier_preparer
+
+    def qualified(table: str) -> str:
+        return preparer.quote(table) if schema is None else f"{preparer.quote_schema(schema)}.{preparer.quote(table)}"
+
+    try:
+        count = create_table_as(conn, staging, select, schema=schema)
+    except BaseException:
+        if not rules.transactional_ddl:
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {qualified(staging)}"))
+        raise
+    if rules.transactional_ddl:
+        conn.execute(sa.text(f"DROP TABLE {qualified(name)}"))
+        conn.execute(sa.text(f"ALTER TABLE {qualified(staging)} RENAME TO {preparer.quote(name)}"))
+    else:
+        retired = f"{name[:40]}__moltres_old_{uuid.uuid4().hex[:8]}"
+        conn.execute(
+            sa.text(f"RENAME TABLE {qualified(name)} TO {qualified(retired)}, {qualified(staging)} TO {qualified(name)}")
+        )
+        conn.execute(sa.text(f"DROP TABLE {qualified(retired)}"))
+    return count
+
+
+def upsert_rows(
+    conn: sa.Connection,
+    rules: Rules,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    update: Sequence[str],
+) -> int:
+    """Insert rows, updating the `update` columns of rows whose `keys` already exist."""
+    total = 0
+    for start in range(0, len(rows), BATCH_SIZE):
+        batch = list(rows[start : start + BATCH_SIZE])
+        result = conn.execute(rules.upsert(table, batch, keys, update), batch)
+        total += max(result.rowcount, 0)
+    return total

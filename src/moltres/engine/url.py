@@ -1,0 +1,121 @@
+"""Turn a DSN into a SQLAlchemy engine, with errors that teach and never show a password."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import sqlalchemy as sa
+
+from moltres.utils.exceptions import DatabaseConnectionError
+
+__all__ = ["create_engine", "mask_password", "resolve_dsn"]
+
+_DEFAULT_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+}
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "mysql": "mysql+aiomysql",
+    "mariadb": "mysql+aiomysql",
+}
+_EXTRAS = {
+    "psycopg": "postgresql",
+    "psycopg2": "postgresql",
+    "asyncpg": "async",
+    "pymysql": "mysql",
+    "aiomysql": "async",
+    "aiosqlite": "async",
+    "duckdb": "duckdb",
+    "duckdb_engine": "duckdb",
+}
+
+
+def mask_password(text: str) -> str:
+    """Hide the password in a DSN or in any text that contains one.
+
+    Example:
+        >>> mask_password("postgresql://ada:s3cret@db/app")
+        'postgresql://ada:***@db/app'
+    """
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+
+
+def resolve_dsn(dsn: str | None, *, asynchronous: bool = False) -> sa.URL:
+    """Parse a DSN (or ``MOLTRES_DSN``) and pick the default driver for its database.
+
+    Example:
+        >>> resolve_dsn("postgresql://u@localhost/app").drivername
+        'postgresql+psycopg'
+        >>> resolve_dsn("sqlite:///x.db", asynchronous=True).drivername
+        'sqlite+aiosqlite'
+    """
+    if dsn is None:
+        dsn = os.environ.get("MOLTRES_DSN")
+        if not dsn:
+            raise DatabaseConnectionError(
+                "no database given",
+                suggestion="pass a DSN such as connect('sqlite:///app.db'), or set MOLTRES_DSN",
+            )
+    if isinstance(dsn, sa.URL):
+        url = dsn
+    elif not isinstance(dsn, str):
+        raise DatabaseConnectionError(
+            f"a DSN must be a string, got {type(dsn).__name__}",
+            suggestion="connect('postgresql://user:password@host/db'), or connect(engine=...) for an Engine",
+        )
+    else:
+        try:
+            url = sa.make_url(dsn)
+        except sa.exc.ArgumentError:
+            raise DatabaseConnectionError(
+                f"malformed DSN: {mask_password(dsn)!r}",
+                suggestion="use the form dialect[+driver]://user:password@host:port/database, "
+                "e.g. postgresql://app@localhost/app or sqlite:///app.db",
+            ) from None
+    base = url.drivername.split("+")[0]
+    table = _ASYNC_DRIVERS if asynchronous else _DEFAULT_DRIVERS
+    if "+" not in url.drivername and base in table:
+        url = url.set(drivername=table[base])
+    elif asynchronous and url.drivername in ("postgresql+psycopg2", "mysql+pymysql", "sqlite+pysqlite"):
+        url = url.set(drivername=_ASYNC_DRIVERS[base])
+    return url
+
+
+def create_engine(url: sa.URL, *, asynchronous: bool = False, **kwargs: Any) -> Any:
+    """Create the SQLAlchemy engine for a URL, explaining a missing driver or unknown dialect.
+
+    Example:
+        >>> create_engine(resolve_dsn("sqlite://")).dialect.name
+        'sqlite'
+    """
+    try:
+        if asynchronous:
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            return create_async_engine(url, **kwargs)
+        return sa.create_engine(url, **kwargs)
+    except sa.exc.NoSuchModuleError:
+        raise DatabaseConnectionError(
+            f"unknown database dialect {url.drivername!r} in {mask_password(str(url))!r}",
+            suggestion="use sqlite, postgresql, mysql, mariadb or duckdb (or install the SQLAlchemy dialect)",
+        ) from None
+    except ImportError as exc:
+        driver = url.drivername.split("+")[-1] if "+" in url.drivername else url.drivername
+        module = getattr(exc, "name", None) or driver
+        extra = _EXTRAS.get(driver) or _EXTRAS.get(str(module).split(".")[0], driver)
+        raise DatabaseConnectionError(
+            f"the database driver {module!r} for {url.drivername!r} is not installed",
+            suggestion=f'pip install "moltres[{extra}]"',
+        ) from None
+    except (TypeError, ValueError, sa.exc.ArgumentError) as exc:
+        raise DatabaseConnectionError(
+            f"invalid connection options for {mask_password(str(url))!r}: {mask_password(str(exc))}",
+            suggestion="check the DSN's query parameters and the engine options",
+        ) from None

@@ -1,0 +1,1 @@
+"""Rows in and out: Records, file formats, and pandas/polars/Arrow conversion."""

@@ -1,0 +1,1 @@
+"""Logical plans: immutable descriptions of a query, with no database in sight."""

@@ -1,0 +1,62 @@
+"""One module per database. :func:`rules_for` and :func:`compiler_for` pick the right one."""
+
+from __future__ import annotations
+
+import importlib
+
+import sqlalchemy as sa
+
+from moltres.sql.compiler import Compiler
+from moltres.sql.dialects.base import Rules
+
+__all__ = ["compiler_for", "rules_for"]
+
+_MODULES = {
+    "sqlite": "moltres.sql.dialects.sqlite",
+    "postgresql": "moltres.sql.dialects.postgresql",
+    "mysql": "moltres.sql.dialects.mysql",
+    "mariadb": "moltres.sql.dialects.mysql",
+    "duckdb": "moltres.sql.dialects.duckdb",
+}
+_RULES: dict[str, Rules] = {}
+
+
+def rules_for(name: str) -> Rules:
+    """The runtime rules for a dialect name; unknown dialects get conservative defaults.
+
+    Example:
+        >>> rules_for("postgresql").name
+        'postgresql'
+    """
+    rules = _RULES.get(name)
+    if rules is None:
+        module = _MODULES.get(name)
+        rules = importlib.import_module(module).RULES if module else Rules()
+        _RULES[name] = rules
+    return rules
+
+
+def _dialect(name: str) -> sa.engine.Dialect:
+    if name == "duckdb":
+        from moltres.sql.dialects.duckdb import offline_dialect
+
+        return offline_dialect()
+    if name == "mysql":
+        from sqlalchemy.dialects.mysql import pymysql
+
+        return pymysql.dialect()  # type: ignore[no-any-return]
+    url = sa.engine.make_url(f"{name}://")
+    return url.get_dialect()()  # type: ignore[no-any-return]
+
+
+def compiler_for(dialect: str | sa.engine.Dialect) -> Compiler:
+    """A compiler for a dialect name (offline) or a live SQLAlchemy dialect.
+
+    Example:
+        >>> compiler_for("postgresql").name
+        'postgresql'
+    """
+    if isinstance(dialect, str):
+        rules = rules_for(dialect)
+        return rules.compiler_class(_dialect(dialect))
+    return rules_for(dialect.name).compiler_class(dialect)

@@ -1,0 +1,151 @@
+"""MySQL and MariaDB: their SQL, error numbers, statement timeouts and upserts."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+
+from moltres.expressions import nodes as n
+from moltres.sql.compiler import Compiler, Element
+from moltres.sql.dialects.base import ErrorKind, Rules
+
+__all__ = ["RULES", "MySQLCompiler", "MySQLRules"]
+
+
+class _IntervalDays(ColumnElement[Any]):
+    """``INTERVAL <n> DAY``, which MySQL needs for date arithmetic."""
+
+    inherit_cache = True
+
+    def __init__(self, days: Element) -> None:
+        self.days = days
+        self.type = sa.Integer()
+
+
+@compiles(_IntervalDays)
+def _compile_interval(element: _IntervalDays, compiler: Any, **kw: Any) -> str:
+    return f"INTERVAL {compiler.process(element.days, **kw)} DAY"
+
+
+_TRUNC_FORMAT = {
+    n.DatePart.YEAR: "%Y-01-01",
+    n.DatePart.MONTH: "%Y-%m-01",
+    n.DatePart.DAY: "%Y-%m-%d",
+    n.DatePart.HOUR: "%Y-%m-%d %H:00:00",
+    n.DatePart.MINUTE: "%Y-%m-%d %H:%i:00",
+    n.DatePart.SECOND: "%Y-%m-%d %H:%i:%s",
+}
+
+
+class MySQLCompiler(Compiler):
+    """MySQL's and MariaDB's SQL."""
+
+    name = "mysql"
+    supports_full_join = False
+    supports_nulls_ordering = False
+    unsupported: ClassVar[dict[type[n.Node], str]] = {
+        n.Split: "MySQL has no arrays: use F.substring with locate(), or PostgreSQL/DuckDB",
+    }
+
+    def order_terms(self, key: n.SortKey, expr: Element) -> list[Any]:
+        term: Any = expr.desc() if key.descending else expr.asc()
+        if key.nulls_first is None:
+            return [term]
+        # MySQL has no NULLS FIRST/LAST: sort on "is null" first
+        nulls = expr.is_(None)
+        return [nulls.desc() if key.nulls_first else nulls.asc(), term]
+
+    def visit_Div(self, node: n.Div, *, left: Element, right: Element) -> Element:
+        return sa.type_coerce(left.op("/")(right), sa.Float)
+
+    def visit_Cast(self, node: n.Cast, *, arg: Element, to: str) -> Element:
+        from moltres.sql.types import parse_type
+
+        target = parse_type(to)
+        if isinstance(target, sa.Float):
+            return sa.cast(arg, mysql.DOUBLE())
+        if isinstance(target, sa.Integer):
+            return sa.cast(arg, mysql.INTEGER() if not isinstance(target, sa.BigInteger) else mysql.BIGINT())
+        if isinstance(target, sa.Boolean):
+            return sa.type_coerce(sa.cast(arg, mysql.INTEGER()) != 0, sa.Boolean)
+        return sa.cast(arg, target)
+
+    def visit_Concat(self, node: n.Concat, *, args: tuple[Element, ...]) -> Element:
+        return sa.func.concat(*args, type_=sa.String)
+
+    def visit_RegexpExtract(self, node: n.RegexpExtract, *, arg: Element, pattern: Element) -> Element:
+        return sa.func.regexp_substr(arg, pattern, type_=sa.String)
+
+    def visit_DateAdd(self, node: n.DateAdd, *, arg: Element, days: Element) -> Element:
+        return sa.func.date_add(sa.func.date(arg), _IntervalDays(days), type_=sa.Date)
+
+    def visit_DateDiff(self, node: n.DateDiff, *, end: Element, start: Element) -> Element:
+        return sa.func.datediff(end, start, type_=sa.Integer)
+
+    def visit_DateTrunc(self, node: n.DateTrunc, *, unit: n.DatePart, arg: Element) -> Element:
+        if unit is n.DatePart.QUARTER:
+            month = (sa.func.quarter(arg) - 1) * 3 + 1
+            return sa.func.str_to_date(
+                sa.func.concat(sa.func.year(arg), "-", month, "-01"), "%Y-%m-%d", type_=sa.Date
+            )
+        fmt = _TRUNC_FORMAT[unit]
+        if unit in (n.DatePart.YEAR, n.DatePart.MONTH, n.DatePart.DAY):
+            return sa.cast(sa.func.date_format(arg, fmt), sa.Date)
+        return sa.cast(sa.func.date_format(arg, fmt), sa.DateTime)
+
+    def visit_JsonExtract(self, node: n.JsonExtract, *, arg: Element, path: str) -> Element:
+        return sa.func.json_unquote(sa.func.json_extract(arg, path), type_=sa.String)
+
+    def visit_CollectList(self, node: n.CollectList, *, arg: Element) -> Element:
+        return sa.func.json_arrayagg(arg, type_=sa.JSON)
+
+    def sample_predicate(self, fraction: float, seed: int | None) -> Element:
+        rand = sa.func.rand() if seed is None else sa.func.rand(sa.literal_column(str(int(seed))))
+        return rand < float(fraction)
+
+
+class MySQLRules(Rules):
+    """MySQL's and MariaDB's runtime behaviour."""
+
+    name = "mysql"
+    compiler_class = MySQLCompiler
+    driver_extras: ClassVar[dict[str, str]] = {"pymysql": "mysql", "aiomysql": "async", "mysqldb": "mysql"}
+    transactional_ddl = False
+    supports_server_side_cursors = True
+    error_codes: ClassVar[dict[str, str]] = {
+        ErrorKind.TABLE_NOT_FOUND: "1146 1051",
+        ErrorKind.COLUMN_NOT_FOUND: "1054",
+        ErrorKind.TIMEOUT: "1969 3024 1317",
+        ErrorKind.DEADLOCK: "1213 1205",
+        ErrorKind.CONNECTION: "2002 2003 2005 2006 2013 1045 1049",
+        ErrorKind.CONSTRAINT: "1062 1451 1452 1048 4025",
+        ErrorKind.SYNTAX: "1064",
+    }
+
+    @contextlib.contextmanager
+    def statement_timeout(self, connection: sa.Connection, seconds: float | None) -> Iterator[None]:
+        if not seconds:
+            yield
+            return
+        connection.exec_driver_sql(f"SET SESSION max_statement_time = {float(seconds):.3f}")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(sa.exc.DBAPIError):
+                connection.exec_driver_sql("SET SESSION max_statement_time = 0")
+
+    def upsert(
+        self, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str], update: Sequence[str]
+    ) -> Any:
+        stmt = mysql.insert(table)
+        columns = update or list(keys)[:1]  # "do nothing" is an update of a key to itself
+        return stmt.on_duplicate_key_update({c: stmt.inserted[c] if update else table.c[c] for c in columns})
+
+
+RULES = MySQLRules()

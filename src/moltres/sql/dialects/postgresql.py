@@ -1,0 +1,122 @@
+"""PostgreSQL: its SQL, error codes, statement timeouts, upserts and COPY-based loads."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from moltres.expressions import nodes as n
+from moltres.sql.compiler import Compiler, Element, Relation
+from moltres.sql.dialects.base import ErrorKind, Rules
+
+__all__ = ["RULES", "PostgreSQLCompiler", "PostgreSQLRules"]
+
+# Loads at least this large go through COPY instead of multi-row INSERT.
+COPY_THRESHOLD = 1000
+
+
+class PostgreSQLCompiler(Compiler):
+    """PostgreSQL's SQL."""
+
+    name = "postgresql"
+
+    def values_cast(self, value: Element, type_name: str | None) -> Element:
+        if type_name is None:
+            return value
+        from moltres.sql.types import parse_type
+
+        return sa.cast(value, parse_type(type_name))
+
+    def visit_Round(self, node: n.Round, *, arg: Element, digits: int) -> Element:
+        rounded = sa.func.round(sa.cast(arg, sa.Numeric), sa.literal_column(str(int(digits))))
+        if isinstance(arg.type, (sa.Integer, sa.Numeric)) and not isinstance(arg.type, sa.Float):
+            return rounded
+        return sa.cast(rounded, sa.Float)
+
+    def visit_Split(self, node: n.Split, *, arg: Element, delimiter: Element) -> Element:
+        return sa.func.string_to_array(arg, delimiter, type_=postgresql.ARRAY(sa.Text))
+
+    def visit_RegexpExtract(self, node: n.RegexpExtract, *, arg: Element, pattern: Element) -> Element:
+        return sa.func.substring(arg, pattern, type_=sa.String)
+
+    def visit_DateAdd(self, node: n.DateAdd, *, arg: Element, days: Element) -> Element:
+        return sa.type_coerce(sa.cast(arg, sa.Date) + sa.cast(days, sa.Integer), sa.Date)
+
+    def visit_DateDiff(self, node: n.DateDiff, *, end: Element, start: Element) -> Element:
+        return sa.type_coerce(sa.cast(end, sa.Date) - sa.cast(start, sa.Date), sa.Integer)
+
+    def visit_DateTrunc(self, node: n.DateTrunc, *, unit: n.DatePart, arg: Element) -> Element:
+        return sa.func.date_trunc(sa.literal_column(f"'{unit.value}'"), arg, type_=sa.DateTime)
+
+    def visit_JsonExtract(self, node: n.JsonExtract, *, arg: Element, path: str) -> Element:
+        parts = [p for p in path.lstrip("$").replace("[", ".").replace("]", "").split(".") if p]
+        return sa.func.jsonb_extract_path_text(sa.cast(arg, postgresql.JSONB), *parts, type_=sa.String)
+
+    def visit_CollectList(self, node: n.CollectList, *, arg: Element) -> Element:
+        return sa.func.array_agg(arg, type_=postgresql.ARRAY(arg.type))
+
+    def explode(self, rel: Relation, column: str, alias: str) -> Relation:
+        columns = {name: expr for name, expr in rel.columns.items() if name != column}
+        columns[alias] = sa.func.unnest(rel.columns[column])
+        labeled = [expr.label(name) for name, expr in columns.items()]
+        return Relation(rel.select.with_only_columns(*labeled, maintain_column_froms=True), columns, windowed=True, source=rel.source)
+
+
+class PostgreSQLRules(Rules):
+    """PostgreSQL's runtime behaviour."""
+
+    name = "postgresql"
+    compiler_class = PostgreSQLCompiler
+    driver_extras: ClassVar[dict[str, str]] = {"psycopg": "postgresql", "psycopg2": "postgresql", "asyncpg": "async"}
+    supports_server_side_cursors = True
+    error_codes: ClassVar[dict[str, str]] = {
+        ErrorKind.TABLE_NOT_FOUND: "42P01",
+        ErrorKind.COLUMN_NOT_FOUND: "42703",
+        ErrorKind.TIMEOUT: "57014",
+        ErrorKind.DEADLOCK: "40P01 40001 55P03",
+        ErrorKind.CONNECTION: "08000 08001 08003 08004 08006 57P01 57P02 57P03",
+        ErrorKind.CONSTRAINT: "23000 23502 23503 23505 23514",
+        ErrorKind.SYNTAX: "42601",
+    }
+
+    @contextlib.contextmanager
+    def statement_timeout(self, connection: sa.Connection, seconds: float | None) -> Iterator[None]:
+        if not seconds:
+            yield
+            return
+        milliseconds = max(1, int(seconds * 1000))
+        connection.exec_driver_sql(f"SET statement_timeout = {milliseconds}")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(sa.exc.DBAPIError):
+                connection.exec_driver_sql("SET statement_timeout = 0")
+
+    def upsert(
+        self, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str], update: Sequence[str]
+    ) -> Any:
+        stmt = postgresql.insert(table)
+        if not update:
+            return stmt.on_conflict_do_nothing(index_elements=list(keys))
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in update})
+
+    def bulk_insert(self, connection: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+        if len(rows) < COPY_THRESHOLD or connection.dialect.driver != "psycopg":
+            super().bulk_insert(connection, table, rows)
+            return
+        names = list(table.c.keys())
+        preparer = connection.dialect.identifier_preparer
+        target = preparer.format_table(table)
+        column_list = ", ".join(preparer.quote(c) for c in names)
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({column_list}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row.get(c) for c in names])
+
+
+RULES = PostgreSQLRules()

@@ -1,0 +1,200 @@
+"""SQLite: the SQL it speaks and how moltres sets up its connections.
+
+SQLite lacks a few functions the other databases have (REGEXP, sample standard deviation);
+moltres registers small, deterministic implementations on each connection so the same
+DataFrame code runs everywhere. pysqlite's own transaction handling is replaced by
+SQLAlchemy's documented recipe so that DDL and SAVEPOINTs really roll back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import time
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+
+from moltres.expressions import nodes as n
+from moltres.sql.compiler import Compiler, Element, Relation
+from moltres.sql.dialects.base import ErrorKind, Rules
+
+__all__ = ["RULES", "SQLiteCompiler", "SQLiteRules"]
+
+_TRUNC: dict[n.DatePart, tuple[str, ...]] = {
+    n.DatePart.YEAR: ("start of year",),
+    n.DatePart.MONTH: ("start of month",),
+    n.DatePart.DAY: ("start of day",),
+}
+_TRUNC_FORMAT = {
+    n.DatePart.HOUR: "%Y-%m-%d %H:00:00",
+    n.DatePart.MINUTE: "%Y-%m-%d %H:%M:00",
+    n.DatePart.SECOND: "%Y-%m-%d %H:%M:%S",
+}
+
+
+class SQLiteCompiler(Compiler):
+    """SQLite's SQL."""
+
+    name = "sqlite"
+    simple_functions: ClassVar[dict[type[n.Node], str]] = {
+        **Compiler.simple_functions,
+        n.Length: "length",
+    }
+    unsupported: ClassVar[dict[type[n.Node], str]] = {
+        n.Split: "SQLite has no arrays: use instr()/substr() through F.substring, or PostgreSQL/DuckDB",
+    }
+
+    def visit_Extract(self, node: n.Extract, *, part: n.DatePart, arg: Element) -> Element:
+        if part is n.DatePart.QUARTER:
+            month = sa.cast(sa.func.strftime("%m", arg), sa.Integer)
+            return sa.cast((month + 2) / 3, sa.Integer)
+        return super().visit_Extract(node, part=part, arg=arg)
+
+    def visit_Div(self, node: n.Div, *, left: Element, right: Element) -> Element:
+        return sa.cast(left, sa.Double) / right
+
+    def visit_DateAdd(self, node: n.DateAdd, *, arg: Element, days: Element) -> Element:
+        return sa.func.date(arg, sa.func.printf("%+d days", days), type_=sa.Date)
+
+    def visit_DateDiff(self, node: n.DateDiff, *, end: Element, start: Element) -> Element:
+        return sa.cast(sa.func.julianday(sa.func.date(end)) - sa.func.julianday(sa.func.date(start)), sa.Integer)
+
+    def visit_DateTrunc(self, node: n.DateTrunc, *, unit: n.DatePart, arg: Element) -> Element:
+        if unit in _TRUNC:
+            return sa.func.date(arg, *_TRUNC[unit], type_=sa.Date)
+        if unit in _TRUNC_FORMAT:
+            return sa.func.strftime(_TRUNC_FORMAT[unit], arg)
+        # quarter: back to the first month of the quarter
+        month = sa.cast(sa.func.strftime("%m", arg), sa.Integer)
+        return sa.func.date(
+            arg, "start of month", sa.func.printf("-%d months", (month - 1) % 3), type_=sa.Date
+        )
+
+    def visit_JsonExtract(self, node: n.JsonExtract, *, arg: Element, path: str) -> Element:
+        return sa.func.json_extract(arg, path, type_=sa.String)
+
+    def visit_CollectList(self, node: n.CollectList, *, arg: Element) -> Element:
+        return sa.func.json_group_array(arg, type_=sa.JSON)
+
+    def visit_RegexpExtract(self, node: n.RegexpExtract, *, arg: Element, pattern: Element) -> Element:
+        return sa.func.moltres_regexp_extract(arg, pattern, type_=sa.String)
+
+    def visit_Power(self, node: n.Power, *, base: Element, exponent: Element) -> Element:
+        return sa.func.pow(base, exponent, type_=sa.Float)
+
+    def sample_predicate(self, fraction: float, seed: int | None) -> Element:
+        if seed is not None:
+            return super().sample_predicate(fraction, seed)
+        scale = 1_000_000
+        return (sa.func.abs(sa.func.random()) % scale) < int(fraction * scale)
+
+    def explode(self, rel: Relation, column: str, alias: str) -> Relation:
+        sub = rel.select.subquery(self._fresh("x"))
+        each = sa.func.json_each(sub.c[column]).table_valued("value").alias(self._fresh("e"))
+        columns: dict[str, Element] = {c.name: c for c in sub.c if c.name != column}
+        columns[alias] = each.c.value
+        select = sa.select(*[expr.label(name) for name, expr in columns.items()]).select_from(sub).join(
+            each, sa.true()
+        )
+        return Relation(select, columns, source=rel.source)
+
+
+class _StdDev:
+    """Sample standard deviation, for SQLite, which has none (Welford's method)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.mean = 0.0
+        self.m2 = 0.0
+
+    def step(self, value: float | None) -> None:
+        if value is None:
+            return
+        self.count += 1
+        delta = value - self.mean
+        self.mean += delta / self.count
+        self.m2 += delta * (value - self.mean)
+
+    def finalize(self) -> float | None:
+        if self.count < 2:
+            return None
+        return math.sqrt(self.m2 / (self.count - 1))
+
+
+def _regexp(pattern: str | None, value: str | None) -> bool | None:
+    if pattern is None or value is None:
+        return None
+    return re.search(pattern, str(value)) is not None
+
+
+def _regexp_extract(value: str | None, pattern: str | None) -> str | None:
+    if pattern is None or value is None:
+        return None
+    match = re.search(pattern, str(value))
+    return match.group(0) if match else None
+
+
+_MATH = {"sqrt": math.sqrt, "floor": math.floor, "ceil": math.ceil, "pow": math.pow, "power": math.pow}
+
+
+class SQLiteRules(Rules):
+    """SQLite's runtime behaviour."""
+
+    name = "sqlite"
+    compiler_class = SQLiteCompiler
+
+    def on_connect(self, dbapi_connection: Any) -> None:
+        # hand transaction control to SQLAlchemy (its documented pysqlite recipe)
+        dbapi_connection.isolation_level = None
+        dbapi_connection.create_function("regexp", 2, _regexp, deterministic=True)
+        dbapi_connection.create_function("moltres_regexp_extract", 2, _regexp_extract, deterministic=True)
+        dbapi_connection.create_aggregate("stddev_samp", 1, _StdDev)
+        try:
+            dbapi_connection.execute("SELECT sqrt(4)")
+        except Exception:  # noqa: BLE001 - SQLite built without math functions
+            for name, func in _MATH.items():
+                dbapi_connection.create_function(name, -1, lambda *a, f=func: None if None in a else f(*a))
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+    def configure_engine(self, engine: sa.Engine) -> None:
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn: sa.Connection) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+    def classify_message(self, message: str) -> str:
+        text = message.lower()
+        if "no such table" in text:
+            return ErrorKind.TABLE_NOT_FOUND
+        if "no such column" in text or "has no column named" in text:
+            return ErrorKind.COLUMN_NOT_FOUND
+        if "interrupted" in text:
+            return ErrorKind.TIMEOUT
+        if "database is locked" in text:
+            return ErrorKind.DEADLOCK
+        if "unable to open database" in text:
+            return ErrorKind.CONNECTION
+        if "syntax error" in text:
+            return ErrorKind.SYNTAX
+        if "constraint failed" in text:
+            return ErrorKind.CONSTRAINT
+        return ErrorKind.OTHER
+
+    @contextlib.contextmanager
+    def statement_timeout(self, connection: sa.Connection, seconds: float | None) -> Iterator[None]:
+        if not seconds:
+            yield
+            return
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        deadline = time.monotonic() + seconds
+        raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+        try:
+            yield
+        finally:
+            raw.set_progress_handler(None, 0)
+
+
+RULES = SQLiteRules()

@@ -1,0 +1,1 @@
+"""Table definitions (``column``, ``ColumnDef``) and the statements that change tables."""

@@ -1,0 +1,159 @@
+"""Statements that change tables: lazy DDL, and row inserts, updates, deletes and upserts.
+
+Each function here takes a sync ``Connection``; the sync and async databases run the same
+functions, the async one through ``run_sync``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+
+from moltres.engine import operations
+from moltres.engine.executor import QueryState
+from moltres.expressions.column import Column, to_node
+from moltres.utils.exceptions import ColumnNotFoundError, ValidationError
+
+__all__ = ["DDLOperation", "delete_rows", "insert_rows", "merge_rows", "normalize_keys", "update_rows"]
+
+R = TypeVar("R")
+
+
+class DDLOperation(Generic[R]):
+    """A schema change that runs when you call ``collect()``, like a query.
+
+    Example:
+        >>> from moltres.table.schema import column
+        >>> op = db.create_table("tags", [column("id", "INTEGER", primary_key=True)])
+        >>> op.collect()
+        True
+    """
+
+    def __init__(self, description: str, run: Callable[[], R]) -> None:
+        self.description = description
+        self._run = run
+
+    def collect(self) -> R:
+        """Run the statement now."""
+        return self._run()
+
+    execute = collect
+
+    def __repr__(self) -> str:
+        return f"DDLOperation<{self.description}>"
+
+
+def _table(state: QueryState, conn: sa.Connection, name: str) -> sa.Table:
+    import contextlib
+
+    return state.catalog(lambda: contextlib.nullcontext(conn)).table(name)
+
+
+def normalize_keys(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Check row keys against the table's columns and give every row the same keys.
+
+    A key absent from every row is left out, so the column's default applies; a key absent
+    from only some rows becomes NULL there.
+    """
+    known = set(table.c.keys())
+    keys: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            if key not in known:
+                raise ColumnNotFoundError(key, list(table.c.keys()), table=table.name)
+            keys[key] = None
+    return [{k: row.get(k) for k in keys} for row in rows]
+
+
+def insert_rows(conn: sa.Connection, state: QueryState, name: str, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert rows into table `name`, batched; return the count."""
+    table = _table(state, conn, name)
+    if not rows:
+        return 0
+    return operations.insert_rows(conn, state.rules, table, normalize_keys(table, rows))
+
+
+def _assignments(state: QueryState, table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(values, Mapping) or not values:
+        raise ValidationError(
+            "set= must be a non-empty dict of column to new value",
+            suggestion="db.update('users', where=col('id') == 1, set={'name': 'Ada'})",
+        )
+    compiler = state.rules.compiler_class(state.dialect)
+    columns = dict(table.c)
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in columns:
+            raise ColumnNotFoundError(key, list(columns), table=table.name)
+        node = to_node(value) if isinstance(value, Column) or not isinstance(value, (dict, list)) else None
+        out[key] = compiler.compile_expression(node, columns) if node is not None else value
+    return out
+
+
+def _where(state: QueryState, table: sa.Table, where: Column | str | None) -> Any:
+    if where is None:
+        return None
+    if isinstance(where, str):
+        from moltres.expressions.parser import parse_expression
+
+        node = parse_expression(where)
+    elif isinstance(where, Column):
+        node = where.node
+    else:
+        raise ValidationError(
+            f"where= takes a Column or a SQL expression string, got {type(where).__name__}",
+            suggestion="where=col('id') == 1",
+        )
+    compiler = state.rules.compiler_class(state.dialect)
+    return compiler.compile_expression(node, dict(table.c))
+
+
+def update_rows(
+    conn: sa.Connection, state: QueryState, name: str, where: Column | str | None, values: Mapping[str, Any]
+) -> int:
+    """``UPDATE name SET ... WHERE ...``; return the number of rows changed."""
+    table = _table(state, conn, name)
+    stmt = sa.update(table).values(_assignments(state, table, values))
+    condition = _where(state, table, where)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    return max(conn.execute(stmt).rowcount, 0)
+
+
+def delete_rows(conn: sa.Connection, state: QueryState, name: str, where: Column | str | None) -> int:
+    """``DELETE FROM name WHERE ...``; return the number of rows removed."""
+    table = _table(state, conn, name)
+    stmt = sa.delete(table)
+    condition = _where(state, table, where)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    return max(conn.execute(stmt).rowcount, 0)
+
+
+def merge_rows(
+    conn: sa.Connection,
+    state: QueryState,
+    name: str,
+    rows: Sequence[Mapping[str, Any]],
+    on: Sequence[str],
+    update: Sequence[str] | None,
+) -> int:
+    """Insert rows, updating existing ones matched on the `on` key columns; return rows written."""
+    table = _table(state, conn, name)
+    if not rows:
+        return 0
+    for key in on:
+        if key not in table.c:
+            raise ColumnNotFoundError(key, list(table.c.keys()), table=name)
+    normalized = normalize_keys(table, rows)
+    columns = list(normalized[0])
+    for key in on:
+        if key not in columns:
+            raise ValidationError(f"every row needs the key column '{key}' for merge", table=name)
+    targets = [c for c in (update if update is not None else columns) if c not in on]
+    operations.upsert_rows(conn, state.rules, table, normalized, list(on), targets)
+    # drivers disagree on what an upsert's rowcount means (MySQL counts updates twice,
+    # psycopg reports -1 for batches): report the rows written, which is the same everywhere
+    return len(normalized)

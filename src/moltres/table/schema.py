@@ -1,0 +1,145 @@
+"""Column definitions: ``column("id", "INTEGER", primary_key=True)``.
+
+Example:
+    >>> from moltres.table.schema import column
+    >>> column("email", "TEXT", nullable=False, unique=True)
+    ColumnDef(name='email', type_name='TEXT', nullable=False, default=None, primary_key=False, unique=True, foreign_key=None, autoincrement=False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from moltres.sql.compiler import validate_identifiers
+from moltres.sql.types import parse_type
+from moltres.utils.exceptions import ValidationError
+
+__all__ = ["ColumnDef", "column", "to_sa_table"]
+
+
+@dataclass(frozen=True)
+class ColumnDef:
+    """One column of a table definition.
+
+    ``foreign_key`` is ``"table.column"``. ``default`` is a Python value used as the server
+    default.
+    """
+
+    name: str
+    type_name: str
+    nullable: bool = True
+    default: Any = None
+    primary_key: bool = False
+    unique: bool = False
+    foreign_key: str | None = None
+    autoincrement: bool = False
+
+    @property
+    def type(self) -> sa.types.TypeEngine[Any]:
+        """The SQLAlchemy type."""
+        return parse_type(self.type_name)
+
+    def to_sa(self) -> sa.Column[Any]:
+        """The SQLAlchemy ``Column`` for this definition."""
+        args: list[Any] = [self.name, self.type]
+        if self.foreign_key:
+            if self.foreign_key.count(".") != 1:
+                raise ValidationError(
+                    f"foreign_key for '{self.name}' must be 'table.column', got {self.foreign_key!r}",
+                    suggestion="column('user_id', 'INTEGER', foreign_key='users.id')",
+                )
+            args.append(sa.ForeignKey(self.foreign_key))
+        kwargs: dict[str, Any] = {
+            "nullable": self.nullable and not self.primary_key,
+            "primary_key": self.primary_key,
+            "unique": self.unique or None,
+            "autoincrement": True if self.autoincrement else "auto",
+        }
+        if self.default is not None:
+            kwargs["server_default"] = sa.text(_default_sql(self.default))
+        return sa.Column(*args, **kwargs)
+
+
+def _default_sql(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        if value.upper() in ("CURRENT_TIMESTAMP", "CURRENT_DATE", "CURRENT_TIME"):
+            return value.upper()
+        return "'" + value.replace("'", "''") + "'"
+    raise ValidationError(
+        f"unsupported column default {value!r}",
+        suggestion="use a number, a string, a boolean, or 'CURRENT_TIMESTAMP'",
+    )
+
+
+def column(
+    name: str,
+    type_name: str = "TEXT",
+    *,
+    primary_key: bool = False,
+    nullable: bool = True,
+    default: Any = None,
+    unique: bool = False,
+    foreign_key: str | None = None,
+    autoincrement: bool = False,
+) -> ColumnDef:
+    """Define a column for ``db.create_table``.
+
+    Args:
+        name: The column name.
+        type_name: A SQL type: ``INTEGER``, ``TEXT``, ``VARCHAR(50)``, ``REAL``,
+            ``NUMERIC(10,2)``, ``BOOLEAN``, ``DATE``, ``TIMESTAMP``, ``JSON`` ...
+        primary_key: Part of the primary key.
+        nullable: Accept NULL.
+        default: Server-side default value.
+        unique: Values must be unique.
+        foreign_key: ``"table.column"`` this column references.
+        autoincrement: Let the database number the rows.
+
+    Example:
+        >>> column("id", "INTEGER", primary_key=True).primary_key
+        True
+    """
+    if not isinstance(name, str):
+        raise ValidationError(f"a column name must be a string, got {type(name).__name__}")
+    validate_identifiers([name])
+    parse_type(type_name)  # fail now, not at collect()
+    return ColumnDef(name, type_name, nullable, default, primary_key, unique, foreign_key, autoincrement)
+
+
+def to_sa_table(name: str, columns: Sequence[ColumnDef | sa.Column[Any]], *, schema: str | None = None,
+                temporary: bool = False) -> sa.Table:
+    """The SQLAlchemy ``Table`` for a definition.
+
+    Example:
+        >>> to_sa_table("users", [column("id", "INTEGER", primary_key=True)]).c.id.primary_key
+        True
+    """
+    validate_identifiers([name])
+    if not columns:
+        raise ValidationError(f"table '{name}' needs at least one column", suggestion="[column('id', 'INTEGER')]")
+    seen: set[str] = set()
+    sa_columns = []
+    for c in columns:
+        if isinstance(c, ColumnDef):
+            sa_c = c.to_sa()
+        elif isinstance(c, sa.Column):
+            sa_c = c
+        else:
+            raise ValidationError(
+                f"table '{name}': expected column(...) definitions, got {type(c).__name__}",
+                suggestion="from moltres.table.schema import column; column('id', 'INTEGER')",
+            )
+        if sa_c.name in seen:
+            raise ValidationError(f"table '{name}' defines column '{sa_c.name}' twice")
+        seen.add(sa_c.name)
+        sa_columns.append(sa_c)
+    prefixes = ["TEMPORARY"] if temporary else []
+    return sa.Table(name, sa.MetaData(), *sa_columns, schema=schema, prefixes=prefixes)
