@@ -16,10 +16,8 @@ operator names are resolved on first use, and without Airflow that use raises
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
-
-from moltres.integrations.data_quality import DataQualityCheck
-from moltres.pipelines import ETLPipeline
 
 if TYPE_CHECKING:
     from moltres.integrations.airflow.decorators import moltres_task
@@ -29,6 +27,8 @@ if TYPE_CHECKING:
         MoltresStagingCleanupOperator,
         MoltresToTableOperator,
     )
+    from moltres.integrations.data_quality import DataQualityCheck
+    from moltres.pipelines import ETLPipeline
 
 __all__ = [
     "MoltresQueryOperator",
@@ -40,27 +40,30 @@ __all__ = [
     "DataQualityCheck",
 ]
 
-_NEEDS_AIRFLOW = {
-    "MoltresQueryOperator": "operators",
-    "MoltresToTableOperator": "operators",
-    "MoltresDataQualityOperator": "operators",
-    "MoltresStagingCleanupOperator": "operators",
-    "moltres_task": "decorators",
+# name -> (module, whether it needs Airflow)
+_EXPORTS = {
+    "MoltresQueryOperator": ("moltres.integrations.airflow.operators", True),
+    "MoltresToTableOperator": ("moltres.integrations.airflow.operators", True),
+    "MoltresDataQualityOperator": ("moltres.integrations.airflow.operators", True),
+    "MoltresStagingCleanupOperator": ("moltres.integrations.airflow.operators", True),
+    "moltres_task": ("moltres.integrations.airflow.decorators", True),
+    "ETLPipeline": ("moltres.pipelines", False),
+    "DataQualityCheck": ("moltres.integrations.data_quality", False),
 }
 
 
 def __getattr__(name: str) -> Any:
-    # PEP 562: the operators subclass Airflow's BaseOperator, so they load only when asked
-    # for; ETLPipeline and DataQualityCheck above stay importable without Airflow.
-    module = _NEEDS_AIRFLOW.get(name)
-    if module is None:
+    # PEP 562: names load on first use. The operators subclass Airflow's BaseOperator, so
+    # asking for one without Airflow raises MissingDependencyError; ETLPipeline and
+    # DataQualityCheck never need Airflow.
+    if name not in _EXPORTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
+    module, needs_airflow = _EXPORTS[name]
+    if needs_airflow:
+        from moltres.utils.optional import require
 
-    from moltres.utils.optional import require
-
-    require("airflow.sdk", "airflow")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        require("airflow.sdk", "airflow")
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 

@@ -105,7 +105,7 @@ class _Namespace:
             return self._members[name]
         except KeyError:
             raise ExpressionRefused(
-                f"{self._name} has no function '{name}'",
+                f"{self._name}.{name} is not allowed: {self._name} has no such function",
                 suggestion=f"available: {', '.join(sorted(self._members))}",
             ) from None
 

@@ -1,0 +1,1 @@
+"""A small Django project that uses moltres next to the ORM."""
