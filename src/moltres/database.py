@@ -129,7 +129,10 @@ class Database:
             [{'name': 'Grace'}]
         """
         if not isinstance(text, str) or not text.strip():
-            raise ValidationError("sql() takes the text of a SELECT", suggestion="db.sql('SELECT * FROM t WHERE id = :id', id=1)")
+            raise ValidationError(
+                "sql() takes the text of a SELECT",
+                suggestion="db.sql('SELECT * FROM t WHERE id = :id', id=1)",
+            )
         bound = {**(params or {}), **kwparams}
         return DataFrame(p.RawSQL(text, tuple(sorted(bound.items()))), self._executor, self)
 
@@ -164,7 +167,7 @@ class Database:
             values = tuple(tuple(to_node(row.get(c)) for c in names) for row in data)
             return DataFrame(p.Values(tuple(names), values, tuple(types)), self._executor, self)
         name = f"moltres_df_{uuid.uuid4().hex[:12]}"
-        self.create_table(name, [column(c, t) for c, t in zip(names, types)]).collect()
+        self.create_table(name, [column(c, t) for c, t in zip(names, types, strict=False)]).collect()
         self._staged.append(name)
         self.insert(name, data)
         return self.table(name)
@@ -176,15 +179,17 @@ class Database:
         if schema is None:
             if not data:
                 raise ValidationError(
-                    "create_dataframe() needs rows or a schema", suggestion="pass schema=[column('id', 'INTEGER')]"
+                    "create_dataframe() needs rows or a schema",
+                    suggestion="pass schema=[column('id', 'INTEGER')]",
                 )
             names = list(dict.fromkeys(k for row in data for k in row))
             return names, _infer_types(names, data)
         if isinstance(schema, Mapping):
             return list(schema), [str(t) for t in schema.values()]
         items = list(schema)
-        if all(isinstance(c, ColumnDef) for c in items):
-            return [c.name for c in items], [c.type_name for c in items]  # type: ignore[union-attr]
+        defs = [c for c in items if isinstance(c, ColumnDef)]
+        if len(defs) == len(items):
+            return [c.name for c in defs], [c.type_name for c in defs]
         if all(isinstance(c, str) for c in items):
             names = [str(c) for c in items]
             return names, _infer_types(names, data)
@@ -226,7 +231,9 @@ class Database:
 
         return mutations.DDLOperation(f"CREATE TABLE {name}", run)
 
-    def drop_table(self, name: str, *, if_exists: bool = True, schema: str | None = None) -> mutations.DDLOperation[bool]:
+    def drop_table(
+        self, name: str, *, if_exists: bool = True, schema: str | None = None
+    ) -> mutations.DDLOperation[bool]:
         """A ``DROP TABLE`` that runs on ``.collect()``; it returns True if a table was dropped.
 
         Example:
@@ -334,7 +341,7 @@ class Database:
         validate_identifiers([table])
         return self._executor.atomic(mutations.insert_rows, self._executor.state, table, data)
 
-    def update(self, table: str, *, where: Column | str | None = None, set: Mapping[str, Any]) -> int:  # noqa: A002
+    def update(self, table: str, *, where: Column | str | None = None, set: Mapping[str, Any]) -> int:
         """``UPDATE`` the rows matching `where`; return how many changed.
 
         Example:
@@ -354,9 +361,7 @@ class Database:
         validate_identifiers([table])
         return self._executor.atomic(mutations.delete_rows, self._executor.state, table, where)
 
-    def merge(
-        self, table: str, rows: object, *, on: str | Sequence[str], update: Sequence[str] | None = None
-    ) -> int:
+    def merge(self, table: str, rows: object, *, on: str | Sequence[str], update: Sequence[str] | None = None) -> int:
         """Upsert: insert rows, updating those whose `on` key already exists.
 
         Uses ``ON CONFLICT`` (SQLite, PostgreSQL, DuckDB) or ``ON DUPLICATE KEY UPDATE``
@@ -433,9 +438,7 @@ def connect(
         return Database(Executor(sa_engine, session=session, query_timeout=query_timeout, owns_engine=False))
     if engine is not None:
         if isinstance(engine, sa.Connection):
-            return Database(
-                Executor(engine.engine, connection=engine, query_timeout=query_timeout, owns_engine=False)
-            )
+            return Database(Executor(engine.engine, connection=engine, query_timeout=query_timeout, owns_engine=False))
         if not isinstance(engine, sa.Engine):
             raise ValidationError(f"engine= takes a SQLAlchemy Engine, got {type(engine).__name__}")
         return Database(Executor(engine, query_timeout=query_timeout, owns_engine=False))
@@ -458,4 +461,3 @@ def connect(
             suggestion="check that the server is running and that host, port, user, password and database are right",
         ) from None
     return Database(Executor(sa_engine, query_timeout=query_timeout))
-

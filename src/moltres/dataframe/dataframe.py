@@ -48,8 +48,8 @@ def render_table(columns: list[str], rows: Rows, *, max_width: int = 40) -> str:
     body = [[cell(r.get(c)) for c in columns] for r in rows]
     widths = [max([len(c)] + [len(line[i]) for line in body]) for i, c in enumerate(columns)]
     rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
-    lines = [rule, "| " + " | ".join(c.ljust(w) for c, w in zip(columns, widths)) + " |", rule]
-    lines += ["| " + " | ".join(v.ljust(w) for v, w in zip(line, widths)) + " |" for line in body]
+    lines = [rule, "| " + " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=False)) + " |", rule]
+    lines += ["| " + " | ".join(v.ljust(w) for v, w in zip(line, widths, strict=False)) + " |" for line in body]
     lines.append(rule)
     return "\n".join(lines)
 
@@ -72,7 +72,7 @@ class DataFrame(Frame[Executor]):
 
         compiler = compiler_for(dialect)
         executor = self._executor
-        compiled = compiler.compile(self._plan, executor.state.catalog(lambda: executor.connection()))
+        compiled = compiler.compile(self._plan, executor.state.catalog(executor.connection))
         return compiled, compiled.params(parameterize(self._plan)[1])
 
     def to_sql(self, dialect: str | None = None) -> str:
@@ -83,8 +83,8 @@ class DataFrame(Frame[Executor]):
 
         Example:
             >>> print(db.table("users").select("name").where(col("age") > 40).to_sql())
-            SELECT users.name 
-            FROM users 
+            SELECT users.name
+            FROM users
             WHERE users.age > ?
         """
         return self._compiled(dialect)[0].sql
@@ -99,7 +99,7 @@ class DataFrame(Frame[Executor]):
 
         Example:
             >>> db.table("users").select("id").show_sql()
-            SELECT users.id 
+            SELECT users.id
             FROM users
         """
         print(self.to_sql())
@@ -133,17 +133,21 @@ class DataFrame(Frame[Executor]):
             ('id', 'INTEGER')
         """
         compiled = self._compiled()[0]
-        return [(c, type_name(t)) for c, t in zip(compiled.columns, compiled.types)]
+        return [(c, type_name(t)) for c, t in zip(compiled.columns, compiled.types, strict=False)]
 
     dtypes = schema
 
     # -------------------------------------------------------------------------------- actions
 
     @overload
-    def collect(self, stream: Literal[False] = False, *, batch_size: int = ..., timeout: float | None = ...) -> Rows: ...
+    def collect(
+        self, stream: Literal[False] = False, *, batch_size: int = ..., timeout: float | None = ...
+    ) -> Rows: ...
 
     @overload
-    def collect(self, stream: Literal[True], *, batch_size: int = ..., timeout: float | None = ...) -> Iterator[Rows]: ...
+    def collect(
+        self, stream: Literal[True], *, batch_size: int = ..., timeout: float | None = ...
+    ) -> Iterator[Rows]: ...
 
     def collect(
         self, stream: bool = False, *, batch_size: int = DEFAULT_BATCH, timeout: float | None = None

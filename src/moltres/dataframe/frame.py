@@ -139,7 +139,7 @@ class Frame(Generic[E]):
                 raise ValidationError(f"select_expr() takes strings, got {type(e).__name__}", suggestion="use select()")
         return self._with(p.Project(self._plan, tuple(parse_select_item(e) for e in exprs)))
 
-    selectExpr = select_expr  # noqa: N815 - PySpark spelling
+    selectExpr = select_expr
 
     def where(self, predicate: Column | str) -> Self:
         """Keep the rows for which `predicate` is true.
@@ -165,7 +165,7 @@ class Frame(Generic[E]):
         validate_identifiers([name])
         return self._with(p.WithColumns(self._plan, ((name, to_node(expr)),)))
 
-    withColumn = with_column  # noqa: N815 - PySpark spelling
+    withColumn = with_column
 
     def with_columns(self, mapping: Mapping[str, Column | object] | None = None, /, **named: Column | object) -> Self:
         """Add or replace several columns, each computed from the input columns.
@@ -176,11 +176,14 @@ class Frame(Generic[E]):
         """
         items = {**(mapping or {}), **named}
         if not items:
-            raise ValidationError("with_columns() needs at least one column", suggestion="with_columns(total=col('a') + col('b'))")
+            raise ValidationError(
+                "with_columns() needs at least one column",
+                suggestion="with_columns(total=col('a') + col('b'))",
+            )
         validate_identifiers(items)
         return self._with(p.WithColumns(self._plan, tuple((k, to_node(v)) for k, v in items.items())))
 
-    withColumns = with_columns  # noqa: N815 - PySpark spelling
+    withColumns = with_columns
 
     def drop(self, *names: str) -> Self:
         """Remove these columns.
@@ -204,7 +207,7 @@ class Frame(Generic[E]):
         validate_identifiers([new])
         return self._with(p.Rename(self._plan, ((existing, new),)))
 
-    withColumnRenamed = with_column_renamed  # noqa: N815 - PySpark spelling
+    withColumnRenamed = with_column_renamed
 
     def alias(self, name: str) -> Self:
         """Name this input so its columns can be qualified: ``col("u.id")``.
@@ -233,7 +236,7 @@ class Frame(Generic[E]):
         return self._with(p.Sort(self._plan, tuple(_sort_key(c, ascending) for c in cols)))
 
     sort = order_by
-    orderBy = order_by  # noqa: N815 - PySpark spelling
+    orderBy = order_by
 
     def limit(self, n: int) -> Self:
         """Keep at most `n` rows.
@@ -279,7 +282,7 @@ class Frame(Generic[E]):
             subset = [subset]
         return self._with(p.DropDuplicates(self._plan, tuple(subset)))
 
-    dropDuplicates = drop_duplicates  # noqa: N815 - PySpark spelling
+    dropDuplicates = drop_duplicates
 
     def sample(self, fraction: float, seed: int | None = None) -> Self:
         """About `fraction` of the rows, chosen at random by the database.
@@ -368,15 +371,16 @@ class Frame(Generic[E]):
             condition = on.node
         elif isinstance(on, (list, tuple)) and on:
             if all(isinstance(x, str) for x in on):
-                using = tuple(on)  # type: ignore[arg-type]
+                using = tuple(str(x) for x in on)
             elif all(isinstance(x, tuple) and len(x) == 2 for x in on):
-                terms = [
-                    n.Compare(n.CompareOp.EQ, n.Col(lc, LEFT), n.Col(rc, RIGHT))
-                    for lc, rc in on  # type: ignore[misc]
+                terms: list[n.Node] = [
+                    n.Compare(n.CompareOp.EQ, n.Col(str(pair[0]), LEFT), n.Col(str(pair[1]), RIGHT))
+                    for pair in on
+                    if isinstance(pair, tuple)
                 ]
                 condition = _and_all(terms)
             elif all(isinstance(x, Column) for x in on):
-                condition = _and_all([x.node for x in on])  # type: ignore[union-attr]
+                condition = _and_all([x.node for x in on if isinstance(x, Column)])
             else:
                 raise ValidationError(
                     "on= must be all column names, all (left, right) pairs, or all expressions",
@@ -398,7 +402,7 @@ class Frame(Generic[E]):
         """
         return self.join(other, how="cross")
 
-    crossJoin = cross_join  # noqa: N815 - PySpark spelling
+    crossJoin = cross_join
 
     def _set(self, other: Frame[E], kind: p.SetKind, *, distinct: bool, by_name: bool = False, what: str) -> Self:
         other = self._same_source(other, what)
@@ -422,7 +426,7 @@ class Frame(Generic[E]):
         """
         return self._set(other, "union", distinct=False, what="union_all")
 
-    unionAll = union_all  # noqa: N815 - PySpark spelling
+    unionAll = union_all
 
     def union_by_name(self, other: Frame[E]) -> Self:
         """``UNION ALL`` matching columns by name rather than position.
@@ -434,7 +438,7 @@ class Frame(Generic[E]):
         """
         return self._set(other, "union", distinct=False, by_name=True, what="union_by_name")
 
-    unionByName = union_by_name  # noqa: N815 - PySpark spelling
+    unionByName = union_by_name
 
     def intersect(self, other: Frame[E]) -> Self:
         """Rows present in both frames.
@@ -455,7 +459,7 @@ class Frame(Generic[E]):
         return self._set(other, "except", distinct=True, what="except_")
 
     subtract = except_
-    exceptAll = except_  # noqa: N815 - PySpark spelling
+    exceptAll = except_
 
     # -------------------------------------------------------------------------------- grouping
 
@@ -472,7 +476,7 @@ class Frame(Generic[E]):
             cols = tuple(cols[0])
         return GroupedData(self, tuple(_column_expr(c) for c in cols))
 
-    groupBy = group_by  # noqa: N815 - PySpark spelling
+    groupBy = group_by
     groupby = group_by
 
     def agg(self, *exprs: Column | Mapping[str, str], **named: Column) -> Self:

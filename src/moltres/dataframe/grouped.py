@@ -17,7 +17,7 @@ __all__ = ["GroupedData"]
 
 F_ = TypeVar("F_", bound="Frame[Any]")
 
-_AGG_NAMES: dict[str, type[n.Node]] = {
+_AGG_NAMES: dict[str, Any] = {
     "sum": n.Sum,
     "avg": n.Avg,
     "mean": n.Avg,
@@ -88,10 +88,11 @@ class GroupedData(Generic[F_]):
         pivot_col, values = self._pivot
         out: list[n.Node] = []
         for value in values:
-            for agg in aggs:
+            for item in aggs:
                 name = None
-                if isinstance(agg, n.Alias):
-                    name, agg = agg.name, agg.arg
+                agg = item
+                if isinstance(item, n.Alias):
+                    name, agg = item.name, item.arg
                 fields = [f for f in agg.__dataclass_fields__ if isinstance(getattr(agg, f), n.Node)]
                 if not fields:
                     raise ValidationError("pivot() needs aggregates over a column, such as F.sum('amount')")
@@ -129,7 +130,7 @@ class GroupedData(Generic[F_]):
         """Number of rows in each group, as column ``count``."""
         return self.agg(Column(n.Alias(n.Count(n.Star()), "count")))
 
-    def _simple(self, cls: type[n.Node], cols: Sequence[str], prefix: str) -> F_:
+    def _simple(self, cls: Any, cols: Sequence[str], prefix: str) -> F_:
         if not cols:
             raise ValidationError(f"{prefix}() needs at least one column name")
         return self.agg(*[Column(n.Alias(cls(column_of(c)), f"{prefix}_{c}")) for c in cols])

@@ -128,7 +128,7 @@ class DataFrameWriter(Generic[W]):
         chosen = check_mode(mode) if mode is not None else self._mode
         return self._run(name, chosen, False)  # type: ignore[no-any-return]
 
-    saveAsTable = save_as_table  # noqa: N815 - PySpark spelling
+    saveAsTable = save_as_table
 
     def insert_into(self, name: str) -> int:
         """Append this frame's rows to an existing table (``INSERT ... SELECT``); return the count.
@@ -141,4 +141,4 @@ class DataFrameWriter(Generic[W]):
         mode: SaveMode = "overwrite" if self._explicit_mode and self._mode == "overwrite" else "append"
         return self._run(name, mode, True)  # type: ignore[no-any-return]
 
-    insertInto = insert_into  # noqa: N815 - PySpark spelling
+    insertInto = insert_into

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +23,9 @@ class ReflectingCatalog:
         reflect: Callable[[sa.Connection, str, str | None], sa.Table] | None = None,
     ) -> None:
         self._connect = connect
-        self._reflect = reflect or (lambda conn, name, schema: sa.Table(name, sa.MetaData(), schema=schema, autoload_with=conn))
+        self._reflect = reflect or (
+            lambda conn, name, schema: sa.Table(name, sa.MetaData(), schema=schema, autoload_with=conn)
+        )
         self._metadata = sa.MetaData()
         self._tables: dict[tuple[str | None, str], sa.Table] = {}
         self._sql: dict[tuple[str, tuple[tuple[str, Any], ...]], list[str]] = {}
@@ -41,10 +43,8 @@ class ReflectingCatalog:
                 known = inspector.get_table_names(schema=schema)
                 if schema is None:
                     known = [*known, *inspector.get_view_names()]
-                    try:
+                    with suppress(NotImplementedError):
                         known += inspector.get_temp_table_names()
-                    except NotImplementedError:
-                        pass
                 raise TableNotFoundError(name, known)
             with self._lock:
                 table = self._reflect(conn, name, schema)

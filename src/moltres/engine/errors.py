@@ -27,7 +27,9 @@ def _first_line(exc: BaseException) -> str:
     return mask_password(text[0] if text else type(orig).__name__)
 
 
-def translate_error(exc: BaseException, rules: Rules, *, sql: str | None = None, timeout: float | None = None) -> MoltresError:
+def translate_error(
+    exc: BaseException, rules: Rules, *, sql: str | None = None, timeout: float | None = None
+) -> MoltresError:
     """Turn a driver or SQLAlchemy exception into the matching moltres error.
 
     Example:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import itertools
-from dataclasses import dataclass, field
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -51,7 +51,7 @@ def shape_rows(keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> Rows:
         >>> shape_rows(["id", "name"], [(1, "Ada")])
         [{'id': 1, 'name': 'Ada'}]
     """
-    return [dict(zip(keys, row)) for row in rows]
+    return [dict(zip(keys, row, strict=False)) for row in rows]
 
 
 class QueryState:
@@ -222,7 +222,7 @@ class Executor:
 
     def compile(self, plan: p.Plan) -> tuple[CompiledQuery, dict[str, Any]]:
         """Compile a plan, reflecting tables through a short-lived connection if needed."""
-        return self.state.prepare(plan, lambda: self.connection())
+        return self.state.prepare(plan, self.connection)
 
     def fetch_all(self, plan: p.Plan, *, timeout: float | None = None) -> Rows:
         """Run a query and return every row as a dict."""

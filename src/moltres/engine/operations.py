@@ -43,7 +43,13 @@ def create_table_as(conn: sa.Connection, name: str, select: Any, *, schema: str 
 
 
 def overwrite_table(
-    conn: sa.Connection, rules: Rules, name: str, select: Any, *, schema: str | None = None, exists: bool = True
+    conn: sa.Connection,
+    rules: Rules,
+    name: str,
+    select: Any,
+    *,
+    schema: str | None = None,
+    exists: bool = True,
 ) -> int:
     """Replace a table's contents with the result of `select`, atomically.
 
@@ -71,7 +77,9 @@ def overwrite_table(
     else:
         retired = f"{name[:40]}__moltres_old_{uuid.uuid4().hex[:8]}"
         conn.execute(
-            sa.text(f"RENAME TABLE {qualified(name)} TO {qualified(retired)}, {qualified(staging)} TO {qualified(name)}")
+            sa.text(
+                f"RENAME TABLE {qualified(name)} TO {qualified(retired)}, {qualified(staging)} TO {qualified(name)}"
+            )
         )
         conn.execute(sa.text(f"DROP TABLE {qualified(retired)}"))
     return count

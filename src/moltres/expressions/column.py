@@ -247,8 +247,8 @@ class Column:
         """True where the value is not NULL."""
         return Column(n.IsNotNull(self.node))
 
-    isNull = is_null  # noqa: N815 - PySpark spelling
-    isNotNull = is_not_null  # noqa: N815 - PySpark spelling
+    isNull = is_null
+    isNotNull = is_not_null
 
     def isin(self, *values: object) -> Column:
         """True where the value is one of `values` (a list or several arguments).
@@ -291,8 +291,8 @@ class Column:
         """True where the string contains `substring`; wildcards in it are matched literally."""
         return Column(n.Contains(self.node, to_node(substring)))
 
-    startsWith = startswith  # noqa: N815 - PySpark spelling
-    endsWith = endswith  # noqa: N815 - PySpark spelling
+    startsWith = startswith
+    endsWith = endswith
 
     # -------------------------------------------------------------------------------- conversion
 
@@ -384,8 +384,8 @@ class Column:
         spec = window if window is not None else WindowSpec()
         func = self.node
         name = None
-        if isinstance(func, n.Alias):
-            func, name = func.arg, func.name
+        if isinstance(self.node, n.Alias):
+            func, name = self.node.arg, self.node.name
         over = n.Over(func, spec.partitions, spec.orderings, spec.frame)
         return Column(n.Alias(over, name) if name else over)
 
@@ -393,9 +393,7 @@ class Column:
 
     def substr(self, start: int, length: int | None = None) -> Column:
         """Characters from a 1-based `start`, `length` of them."""
-        return Column(
-            n.Substring(self.node, to_node(start), None if length is None else to_node(length))
-        )
+        return Column(n.Substring(self.node, to_node(start), None if length is None else to_node(length)))
 
     def get_json(self, path: str) -> Column:
         """The scalar at a JSON path like ``$.a.b``, as text."""
@@ -412,9 +410,7 @@ def col(name: str) -> Column:
         Col(name='age', table='users')
     """
     if not isinstance(name, str) or not name:
-        raise ValidationError(
-            f"col() takes a column name, got {name!r}", suggestion="col('age') or col('users.age')"
-        )
+        raise ValidationError(f"col() takes a column name, got {name!r}", suggestion="col('age') or col('users.age')")
     return Column(_parse_column_name(name))
 
 

@@ -18,17 +18,65 @@ from moltres.expressions.column import Column, col, column_of, lit, to_node
 from moltres.utils.exceptions import ValidationError
 
 __all__ = [
-    "col", "column", "lit", "when", "coalesce", "expr",
-    "lower", "upper", "trim", "ltrim", "rtrim", "length", "substring", "concat", "replace",
-    "split", "regexp_extract",
-    "abs", "round", "floor", "ceil", "sqrt", "pow", "power", "mod",
-    "current_date", "current_timestamp", "year", "quarter", "month", "day", "dayofmonth", "hour",
-    "minute", "second", "date_add", "date_sub", "date_diff", "datediff", "date_trunc",
-    "json_extract", "get_json_object",
-    "count", "count_distinct", "countDistinct", "sum", "avg", "mean", "min", "max", "stddev",
+    "col",
+    "column",
+    "lit",
+    "when",
+    "coalesce",
+    "expr",
+    "lower",
+    "upper",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "length",
+    "substring",
+    "concat",
+    "replace",
+    "split",
+    "regexp_extract",
+    "abs",
+    "round",
+    "floor",
+    "ceil",
+    "sqrt",
+    "pow",
+    "power",
+    "mod",
+    "current_date",
+    "current_timestamp",
+    "year",
+    "quarter",
+    "month",
+    "day",
+    "dayofmonth",
+    "hour",
+    "minute",
+    "second",
+    "date_add",
+    "date_sub",
+    "date_diff",
+    "datediff",
+    "date_trunc",
+    "json_extract",
+    "get_json_object",
+    "count",
+    "count_distinct",
+    "countDistinct",
+    "sum",
+    "avg",
+    "mean",
+    "min",
+    "max",
+    "stddev",
     "collect_list",
-    "row_number", "rank", "dense_rank", "lag", "lead",
-    "asc", "desc",
+    "row_number",
+    "rank",
+    "dense_rank",
+    "lag",
+    "lead",
+    "asc",
+    "desc",
 ]
 
 ColumnOrName = Column | str
@@ -154,12 +202,12 @@ def regexp_extract(c: ColumnOrName, pattern: str) -> Column:
 # ------------------------------------------------------------------------------------ numbers
 
 
-def abs(c: ColumnOrName) -> Column:  # noqa: A001 - PySpark name
+def abs(c: ColumnOrName) -> Column:
     """Absolute value."""
     return Column(n.Abs(_c(c)))
 
 
-def round(c: ColumnOrName, digits: int = 0) -> Column:  # noqa: A001 - PySpark name
+def round(c: ColumnOrName, digits: int = 0) -> Column:
     """Round to `digits` decimal places.
 
     Example:
@@ -186,7 +234,7 @@ def sqrt(c: ColumnOrName) -> Column:
     return Column(n.Sqrt(_c(c)))
 
 
-def pow(base: ColumnOrName, exponent: object) -> Column:  # noqa: A001 - PySpark name
+def pow(base: ColumnOrName, exponent: object) -> Column:
     """`base` raised to `exponent` (a number or a column)."""
     return Column(n.Power(_c(base), to_node(exponent)))
 
@@ -328,10 +376,10 @@ def count_distinct(c: ColumnOrName) -> Column:
     return Column(n.CountDistinct(_c(c)))
 
 
-countDistinct = count_distinct  # noqa: N816 - PySpark spelling
+countDistinct = count_distinct
 
 
-def sum(c: ColumnOrName) -> Column:  # noqa: A001 - PySpark name
+def sum(c: ColumnOrName) -> Column:
     """Sum of the non-NULL values."""
     return Column(n.Sum(_c(c)))
 
@@ -344,12 +392,12 @@ def avg(c: ColumnOrName) -> Column:
 mean = avg
 
 
-def min(c: ColumnOrName) -> Column:  # noqa: A001 - PySpark name
+def min(c: ColumnOrName) -> Column:
     """Smallest value."""
     return Column(n.Min(_c(c)))
 
 
-def max(c: ColumnOrName) -> Column:  # noqa: A001 - PySpark name
+def max(c: ColumnOrName) -> Column:
     """Largest value."""
     return Column(n.Max(_c(c)))
 
@@ -400,4 +448,3 @@ def asc(c: ColumnOrName) -> Column:
 def desc(c: ColumnOrName) -> Column:
     """Sort key, descending."""
     return Column(n.SortKey(_c(c), descending=True))
-

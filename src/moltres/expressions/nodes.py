@@ -14,9 +14,12 @@ import datetime as dt
 import decimal
 import enum
 from dataclasses import dataclass
-from typing import Union
 
-Scalar = Union[None, bool, int, float, str, bytes, decimal.Decimal, dt.date, dt.datetime, dt.time, dt.timedelta]
+from typing_extensions import TypeAlias
+
+Scalar: TypeAlias = (
+    None | bool | int | float | str | bytes | decimal.Decimal | dt.date | dt.datetime | dt.time | dt.timedelta
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,10 +47,10 @@ class WindowSpec:
         """Frame by value range; ``None`` (or ``Window.unbounded_*``) means unbounded."""
         return replace(self, frame=n.Frame("range", start, end))
 
-    partitionBy = partition_by  # noqa: N815 - PySpark spelling
-    orderBy = order_by  # noqa: N815 - PySpark spelling
-    rowsBetween = rows_between  # noqa: N815 - PySpark spelling
-    rangeBetween = range_between  # noqa: N815 - PySpark spelling
+    partitionBy = partition_by
+    orderBy = order_by
+    rowsBetween = rows_between
+    rangeBetween = range_between
 
 
 class Window:
@@ -65,21 +65,21 @@ class Window:
 
     unbounded_preceding: None = None
     unbounded_following: None = None
-    unboundedPreceding: None = None  # noqa: N815 - PySpark spelling
-    unboundedFollowing: None = None  # noqa: N815 - PySpark spelling
+    unboundedPreceding: None = None
+    unboundedFollowing: None = None
     current_row = 0
-    currentRow = 0  # noqa: N815 - PySpark spelling
+    currentRow = 0
 
     @staticmethod
     def partition_by(*cols: str | Column) -> WindowSpec:
         """A window partitioned by these columns."""
         return WindowSpec().partition_by(*cols)
 
-    partitionBy = partition_by  # noqa: N815 - PySpark spelling
+    partitionBy = partition_by
 
     @staticmethod
     def order_by(*cols: str | Column) -> WindowSpec:
         """A window over all rows, ordered by these columns."""
         return WindowSpec().order_by(*cols)
 
-    orderBy = order_by  # noqa: N815 - PySpark spelling
+    orderBy = order_by

@@ -20,8 +20,8 @@ Example:
     >>> catalog = StaticCatalog({"users": {"id": sa.Integer(), "age": sa.Integer()}})
     >>> plan = p.Filter(p.Table("users"), n.Compare(n.CompareOp.GT, n.Col("age"), n.Lit(18, int)))
     >>> print(compiler_for("sqlite").compile(plan, catalog).sql)
-    SELECT users.id, users.age 
-    FROM users 
+    SELECT users.id, users.age
+    FROM users
     WHERE users.age > ?
 """
 
@@ -286,13 +286,13 @@ class Compiler:
         selects = []
         for row in plan.rows:
             items = []
-            for name, node, type_name in zip(plan.columns, row, types):
+            for name, node, type_name in zip(plan.columns, row, types, strict=False):
                 value = self.values_cast(self.expr(node), type_name)
                 items.append(value.label(name))
             selects.append(sa.select(*items))
         if not selects:
             empty = [
-                sa.cast(sa.null(), parse_type(t or "TEXT")).label(c) for c, t in zip(plan.columns, types)
+                sa.cast(sa.null(), parse_type(t or "TEXT")).label(c) for c, t in zip(plan.columns, types, strict=False)
             ]
             selects.append(sa.select(*empty).where(sa.false()))
         source = selects[0] if len(selects) == 1 else sa.union_all(*selects)
@@ -330,10 +330,7 @@ class Compiler:
                 "an aggregate function cannot be used in a filter",
                 suggestion="aggregate first with group_by(...).agg(...), then filter on the result",
             )
-        if rel.grouped:
-            select = rel.select.having(predicate)
-        else:
-            select = rel.select.where(predicate)
+        select = rel.select.having(predicate) if rel.grouped else rel.select.where(predicate)
         return dataclasses.replace(rel, select=select, from_clause=None)
 
     def plan_Project(self, plan: p.Project) -> Relation:
@@ -399,7 +396,9 @@ class Compiler:
                 )
             columns[name] = self._expr_in(rel, node)
             windowed = windowed or self._has(node, _WINDOWED)
-        qualifiers = {q: {c: o for c, o in m.items() if rel.columns.get(o) is columns.get(o)} for q, m in rel.qualifiers.items()}
+        qualifiers = {
+            q: {c: o for c, o in m.items() if rel.columns.get(o) is columns.get(o)} for q, m in rel.qualifiers.items()
+        }
         labeled = [_label(expr, name) for name, expr in columns.items()]
         return dataclasses.replace(
             rel,
@@ -421,7 +420,11 @@ class Compiler:
         qualifiers = {q: {c: o for c, o in m.items() if o in columns} for q, m in rel.qualifiers.items()}
         labeled = [_label(expr, name) for name, expr in columns.items()]
         return dataclasses.replace(
-            rel, select=rel.select.with_only_columns(*labeled, maintain_column_froms=True), columns=columns, qualifiers=qualifiers, from_clause=None
+            rel,
+            select=rel.select.with_only_columns(*labeled, maintain_column_froms=True),
+            columns=columns,
+            qualifiers=qualifiers,
+            from_clause=None,
         )
 
     def plan_Rename(self, plan: p.Rename) -> Relation:
@@ -434,7 +437,11 @@ class Compiler:
         qualifiers = {q: {c: mapping.get(o, o) for c, o in m.items()} for q, m in rel.qualifiers.items()}
         labeled = [_label(expr, name) for name, expr in columns.items()]
         return dataclasses.replace(
-            rel, select=rel.select.with_only_columns(*labeled, maintain_column_froms=True), columns=columns, qualifiers=qualifiers, from_clause=None
+            rel,
+            select=rel.select.with_only_columns(*labeled, maintain_column_froms=True),
+            columns=columns,
+            qualifiers=qualifiers,
+            from_clause=None,
         )
 
     def plan_Aggregate(self, plan: p.Aggregate) -> Relation:
@@ -452,7 +459,8 @@ class Compiler:
             name = self._output_name(node, len(columns))
             if name in columns:
                 raise ValidationError(
-                    f"two aggregate outputs are both named '{name}'", suggestion="give each one an .alias(...)"
+                    f"two aggregate outputs are both named '{name}'",
+                    suggestion="give each one an .alias(...)",
                 )
             columns[name] = self._expr_in(rel, node)
         labeled = [_label(expr, name) for name, expr in columns.items()]
@@ -505,7 +513,7 @@ class Compiler:
         keys = [rel.columns[name] for name in subset]
         rank = sa.func.row_number().over(partition_by=keys, order_by=keys).label("__moltres_rn")
         sub = rel.select.add_columns(rank).subquery(self._fresh("d"))
-        columns = {c.name: c for c in sub.c if c.name != "__moltres_rn"}
+        columns: dict[str, Element] = {c.name: c for c in sub.c if c.name != "__moltres_rn"}
         select = sa.select(*columns.values()).where(sub.c["__moltres_rn"] == 1)
         return Relation(select, columns, qualifiers=rel.qualifiers, source=rel.source)
 
@@ -529,7 +537,7 @@ class Compiler:
     def plan_WithCTE(self, plan: p.WithCTE) -> Relation:
         rel = self.relation(plan.child)
         cte = rel.select.cte(plan.name)
-        columns = {c.name: c for c in cte.c}
+        columns: dict[str, Element] = {c.name: c for c in cte.c}
         return Relation(
             sa.select(*cte.c),
             columns,
@@ -586,13 +594,14 @@ class Compiler:
                 )
             right = dataclasses.replace(
                 right,
-                select=right.select.with_only_columns(*[_label(right.columns[c], c) for c in names], maintain_column_froms=True),
+                select=right.select.with_only_columns(
+                    *[_label(right.columns[c], c) for c in names], maintain_column_froms=True
+                ),
                 columns={c: right.columns[c] for c in names},
             )
         elif len(right.columns) != len(names):
             raise ValidationError(
-                f"{plan.kind} needs the same number of columns on both sides "
-                f"({len(names)} vs {len(right.columns)})",
+                f"{plan.kind} needs the same number of columns on both sides ({len(names)} vs {len(right.columns)})",
                 suggestion="select matching columns, or use union_by_name",
             )
         members = [self._set_member(left), self._set_member(right)]
@@ -668,13 +677,14 @@ class Compiler:
         columns: dict[str, Element] = {}
         qualifiers: dict[str, dict[str, str]] = {}
         for name, expr in left.columns.items():
+            merged = expr
             if name in plan.using:
                 other = right.columns[name]
                 if plan.how == "right":
-                    expr = other
+                    merged = other
                 elif plan.how == "full":
-                    expr = sa.func.coalesce(expr, other)
-            columns[name] = expr
+                    merged = sa.func.coalesce(expr, other)
+            columns[name] = merged
         for q, m in left.qualifiers.items():
             qualifiers[q] = dict(m)
         right_names: dict[str, str] = {}
@@ -809,9 +819,8 @@ class Compiler:
         if c.name in rel.ambiguous:
             raise ValidationError(
                 f"column '{c.name}' is ambiguous after the join",
-                suggestion="qualify it with the table or alias name: " + ", ".join(
-                    f"col('{q}.{c.name}')" for q, m in rel.qualifiers.items() if c.name in m
-                ),
+                suggestion="qualify it with the table or alias name: "
+                + ", ".join(f"col('{q}.{c.name}')" for q, m in rel.qualifiers.items() if c.name in m),
             )
         return c.name
 
@@ -995,15 +1004,13 @@ class Compiler:
     def visit_Coalesce(self, node: n.Coalesce, *, args: tuple[Element, ...]) -> Element:
         return sa.func.coalesce(*args)
 
-    def visit_Substring(
-        self, node: n.Substring, *, arg: Element, start: Element, length: Element | None
-    ) -> Element:
+    def visit_Substring(self, node: n.Substring, *, arg: Element, start: Element, length: Element | None) -> Element:
         if length is None:
             return sa.func.substr(arg, start)
         return sa.func.substr(arg, start, length)
 
     def visit_Concat(self, node: n.Concat, *, args: tuple[Element, ...]) -> Element:
-        out = sa.type_coerce(args[0], sa.String)
+        out: Element = sa.type_coerce(args[0], sa.String)
         for arg in args[1:]:
             out = out.op("||")(arg)
         return sa.type_coerce(out, sa.String)
@@ -1085,7 +1092,7 @@ class Compiler:
         if frame is not None:
             kind, bounds = frame
             kwargs["rows" if kind == "rows" else "range_"] = bounds
-        return func.over(**kwargs)  # type: ignore[attr-defined,no-any-return]
+        return func.over(**kwargs)  # type: ignore[no-any-return]
 
     def visit_JsonExtract(self, node: n.JsonExtract, *, arg: Element, path: str) -> Element:
         return sa.func.json_extract(arg, sa.literal(path), type_=sa.String)

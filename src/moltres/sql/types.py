@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -12,7 +13,7 @@ __all__ = ["parse_type", "type_name", "python_type_to_sql"]
 
 _TYPE_RE = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?\s*$")
 
-_SIMPLE: dict[str, sa.types.TypeEngine[object] | type[sa.types.TypeEngine[object]]] = {
+_SIMPLE: dict[str, sa.types.TypeEngine[Any] | type[sa.types.TypeEngine[Any]]] = {
     "INTEGER": sa.Integer,
     "INT": sa.Integer,
     "SMALLINT": sa.SmallInteger,
@@ -38,7 +39,7 @@ _SIMPLE: dict[str, sa.types.TypeEngine[object] | type[sa.types.TypeEngine[object
 }
 
 
-def parse_type(name: str) -> sa.types.TypeEngine[object]:
+def parse_type(name: str) -> sa.types.TypeEngine[Any]:
     """Turn a SQL type name into a SQLAlchemy type; unknown names raise ``ValidationError``.
 
     Example:
@@ -64,7 +65,7 @@ def parse_type(name: str) -> sa.types.TypeEngine[object]:
         return sa.String(length)
     if base in ("NUMERIC", "DECIMAL"):
         return sa.Numeric(length, scale)
-    if base == "TIMESTAMP WITH TIME ZONE" or base == "TIMESTAMPTZ":
+    if base in {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}:
         return sa.DateTime(timezone=True)
     simple = _SIMPLE.get(base)
     if simple is None:
@@ -75,7 +76,7 @@ def parse_type(name: str) -> sa.types.TypeEngine[object]:
     return simple() if isinstance(simple, type) else simple
 
 
-def type_name(type_: sa.types.TypeEngine[object]) -> str:
+def type_name(type_: sa.types.TypeEngine[Any]) -> str:
     """A short, dialect-neutral name for a SQLAlchemy type.
 
     Example:
@@ -84,11 +85,11 @@ def type_name(type_: sa.types.TypeEngine[object]) -> str:
     """
     try:
         return str(type_.compile())
-    except Exception:  # noqa: BLE001 - some dialect-specific types need their dialect to render
+    except Exception:
         return type(type_).__name__.upper()
 
 
-def python_type_to_sql(value: object) -> sa.types.TypeEngine[object]:
+def python_type_to_sql(value: object) -> sa.types.TypeEngine[Any]:
     """The SQL type to store a Python value in.
 
     Example:

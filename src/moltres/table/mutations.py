@@ -75,6 +75,10 @@ def insert_rows(conn: sa.Connection, state: QueryState, name: str, rows: Sequenc
     return operations.insert_rows(conn, state.rules, table, normalize_keys(table, rows))
 
 
+def _columns(table: sa.Table) -> dict[str, Any]:
+    return dict(table.c)
+
+
 def _assignments(state: QueryState, table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(values, Mapping) or not values:
         raise ValidationError(
@@ -82,7 +86,7 @@ def _assignments(state: QueryState, table: sa.Table, values: Mapping[str, Any]) 
             suggestion="db.update('users', where=col('id') == 1, set={'name': 'Ada'})",
         )
     compiler = state.rules.compiler_class(state.dialect)
-    columns = dict(table.c)
+    columns = _columns(table)
     out: dict[str, Any] = {}
     for key, value in values.items():
         if key not in columns:
@@ -107,7 +111,7 @@ def _where(state: QueryState, table: sa.Table, where: Column | str | None) -> An
             suggestion="where=col('id') == 1",
         )
     compiler = state.rules.compiler_class(state.dialect)
-    return compiler.compile_expression(node, dict(table.c))
+    return compiler.compile_expression(node, _columns(table))
 
 
 def update_rows(

@@ -114,8 +114,13 @@ def column(
     return ColumnDef(name, type_name, nullable, default, primary_key, unique, foreign_key, autoincrement)
 
 
-def to_sa_table(name: str, columns: Sequence[ColumnDef | sa.Column[Any]], *, schema: str | None = None,
-                temporary: bool = False) -> sa.Table:
+def to_sa_table(
+    name: str,
+    columns: Sequence[ColumnDef | sa.Column[Any]],
+    *,
+    schema: str | None = None,
+    temporary: bool = False,
+) -> sa.Table:
     """The SQLAlchemy ``Table`` for a definition.
 
     Example:

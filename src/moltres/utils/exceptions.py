@@ -47,7 +47,7 @@ def closest_match(name: str, candidates: Iterable[str]) -> str | None:
 
 
 class MoltresError(Exception):
-    """Base class of every moltres error.
+    r"""Base class of every moltres error.
 
     Args:
         message: What went wrong, in one sentence.
@@ -114,7 +114,7 @@ class DatabaseConnectionError(ExecutionError):
     """The database could not be reached, or the DSN is malformed. Passwords are masked."""
 
     def __init__(self, message: str, *, suggestion: str | None = None, **context: object) -> None:
-        super().__init__(message, suggestion=suggestion, retryable=True, **context)
+        super().__init__(message, suggestion=suggestion, retryable=True, **context)  # type: ignore[arg-type]  # context never holds sql
 
 
 class QueryTimeoutError(ExecutionError):

@@ -28,6 +28,6 @@ def require(module: str, extra: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingDependencyError(
-            f"{module} is needed for this; install it with: pip install \"moltres[{extra}]\"",
+            f'{module} is needed for this; install it with: pip install "moltres[{extra}]"',
             suggestion=f'pip install "moltres[{extra}]"',
         ) from exc

@@ -44,9 +44,9 @@ def _dialect(name: str) -> sa.engine.Dialect:
     if name == "mysql":
         from sqlalchemy.dialects.mysql import pymysql
 
-        return pymysql.dialect()  # type: ignore[no-any-return]
+        return pymysql.dialect()
     url = sa.engine.make_url(f"{name}://")
-    return url.get_dialect()()  # type: ignore[no-any-return]
+    return url.get_dialect()()
 
 
 def compiler_for(dialect: str | sa.engine.Dialect) -> Compiler:

@@ -25,7 +25,7 @@ def offline_dialect() -> sa.engine.Dialect:
     require("duckdb_engine", "duckdb")
     from duckdb_engine import Dialect
 
-    return Dialect()  # type: ignore[no-any-return]
+    return Dialect()
 
 
 class DuckDBCompiler(PostgreSQLCompiler):
@@ -50,7 +50,9 @@ class DuckDBCompiler(PostgreSQLCompiler):
         return sa.func.regexp_extract(arg, pattern, type_=sa.String)
 
     def visit_DateDiff(self, node: n.DateDiff, *, end: Element, start: Element) -> Element:
-        return sa.func.date_diff(sa.literal_column("'day'"), sa.cast(start, sa.Date), sa.cast(end, sa.Date), type_=sa.Integer)
+        return sa.func.date_diff(
+            sa.literal_column("'day'"), sa.cast(start, sa.Date), sa.cast(end, sa.Date), type_=sa.Integer
+        )
 
     def visit_JsonExtract(self, node: n.JsonExtract, *, arg: Element, path: str) -> Element:
         return sa.func.json_extract_string(arg, path, type_=sa.String)
@@ -62,7 +64,12 @@ class DuckDBCompiler(PostgreSQLCompiler):
         columns = {name: expr for name, expr in rel.columns.items() if name != column}
         columns[alias] = sa.func.unnest(rel.columns[column])
         labeled = [expr.label(name) for name, expr in columns.items()]
-        return Relation(rel.select.with_only_columns(*labeled, maintain_column_froms=True), columns, windowed=True, source=rel.source)
+        return Relation(
+            rel.select.with_only_columns(*labeled, maintain_column_froms=True),
+            columns,
+            windowed=True,
+            source=rel.source,
+        )
 
 
 _DUCK_TYPES = {
@@ -138,7 +145,7 @@ class DuckDBRules(Rules):
             yield
             return
         raw = connection.connection.dbapi_connection
-        timer = threading.Timer(seconds, lambda: raw.interrupt())  # type: ignore[union-attr]
+        timer = threading.Timer(seconds, raw.interrupt)  # type: ignore[union-attr]
         timer.start()
         try:
             yield
@@ -169,9 +176,7 @@ class DuckDBRules(Rules):
         raw.register(view, arrow)
         try:
             column_list = ", ".join(preparer.quote(c) for c in names)
-            raw.execute(
-                f"INSERT INTO {preparer.format_table(table)} ({column_list}) SELECT {column_list} FROM {view}"
-            )
+            raw.execute(f"INSERT INTO {preparer.format_table(table)} ({column_list}) SELECT {column_list} FROM {view}")
         finally:
             raw.unregister(view)
 

@@ -91,9 +91,7 @@ class MySQLCompiler(Compiler):
     def visit_DateTrunc(self, node: n.DateTrunc, *, unit: n.DatePart, arg: Element) -> Element:
         if unit is n.DatePart.QUARTER:
             month = (sa.func.quarter(arg) - 1) * 3 + 1
-            return sa.func.str_to_date(
-                sa.func.concat(sa.func.year(arg), "-", month, "-01"), "%Y-%m-%d", type_=sa.Date
-            )
+            return sa.func.str_to_date(sa.func.concat(sa.func.year(arg), "-", month, "-01"), "%Y-%m-%d", type_=sa.Date)
         fmt = _TRUNC_FORMAT[unit]
         if unit in (n.DatePart.YEAR, n.DatePart.MONTH, n.DatePart.DAY):
             return sa.cast(sa.func.date_format(arg, fmt), sa.Date)

@@ -63,7 +63,12 @@ class PostgreSQLCompiler(Compiler):
         columns = {name: expr for name, expr in rel.columns.items() if name != column}
         columns[alias] = sa.func.unnest(rel.columns[column])
         labeled = [expr.label(name) for name, expr in columns.items()]
-        return Relation(rel.select.with_only_columns(*labeled, maintain_column_froms=True), columns, windowed=True, source=rel.source)
+        return Relation(
+            rel.select.with_only_columns(*labeled, maintain_column_froms=True),
+            columns,
+            windowed=True,
+            source=rel.source,
+        )
 
 
 class PostgreSQLRules(Rules):
@@ -71,7 +76,11 @@ class PostgreSQLRules(Rules):
 
     name = "postgresql"
     compiler_class = PostgreSQLCompiler
-    driver_extras: ClassVar[dict[str, str]] = {"psycopg": "postgresql", "psycopg2": "postgresql", "asyncpg": "async"}
+    driver_extras: ClassVar[dict[str, str]] = {
+        "psycopg": "postgresql",
+        "psycopg2": "postgresql",
+        "asyncpg": "async",
+    }
     supports_server_side_cursors = True
     error_codes: ClassVar[dict[str, str]] = {
         ErrorKind.TABLE_NOT_FOUND: "42P01",
@@ -114,7 +123,8 @@ class PostgreSQLRules(Rules):
         column_list = ", ".join(preparer.quote(c) for c in names)
         raw = connection.connection.dbapi_connection
         assert raw is not None
-        with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({column_list}) FROM STDIN") as copy:
+        cursor: Any = raw.cursor()  # a psycopg 3 cursor, which has copy()
+        with cursor, cursor.copy(f"COPY {target} ({column_list}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([row.get(c) for c in names])
 

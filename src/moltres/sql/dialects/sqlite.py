@@ -69,9 +69,7 @@ class SQLiteCompiler(Compiler):
             return sa.func.strftime(_TRUNC_FORMAT[unit], arg)
         # quarter: back to the first month of the quarter
         month = sa.cast(sa.func.strftime("%m", arg), sa.Integer)
-        return sa.func.date(
-            arg, "start of month", sa.func.printf("-%d months", (month - 1) % 3), type_=sa.Date
-        )
+        return sa.func.date(arg, "start of month", sa.func.printf("-%d months", (month - 1) % 3), type_=sa.Date)
 
     def visit_JsonExtract(self, node: n.JsonExtract, *, arg: Element, path: str) -> Element:
         return sa.func.json_extract(arg, path, type_=sa.String)
@@ -96,9 +94,7 @@ class SQLiteCompiler(Compiler):
         each = sa.func.json_each(sub.c[column]).table_valued("value").alias(self._fresh("e"))
         columns: dict[str, Element] = {c.name: c for c in sub.c if c.name != column}
         columns[alias] = each.c.value
-        select = sa.select(*[expr.label(name) for name, expr in columns.items()]).select_from(sub).join(
-            each, sa.true()
-        )
+        select = sa.select(*[expr.label(name) for name, expr in columns.items()]).select_from(sub).join(each, sa.true())
         return Relation(select, columns, source=rel.source)
 
 
@@ -154,7 +150,7 @@ class SQLiteRules(Rules):
         dbapi_connection.create_aggregate("stddev_samp", 1, _StdDev)
         try:
             dbapi_connection.execute("SELECT sqrt(4)")
-        except Exception:  # noqa: BLE001 - SQLite built without math functions
+        except Exception:
             for name, func in _MATH.items():
                 dbapi_connection.create_function(name, -1, lambda *a, f=func: None if None in a else f(*a))
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
