@@ -29,9 +29,20 @@ from moltres.integrations.streamlit import (
     visualize_query,
 )
 
-DSN = os.environ.get(
-    "MOLTRES_EXAMPLE_DSN", f"sqlite:///{Path(tempfile.gettempdir()) / 'moltres_streamlit_example.db'}"
-)
+DEFAULT_DSN = f"sqlite:///{Path(tempfile.gettempdir()) / 'moltres_streamlit_example.db'}"
+
+
+def connection_options() -> dict[str, str]:
+    """The URL to pass to st.connection: none when secrets.toml configures it."""
+    if os.environ.get("MOLTRES_EXAMPLE_DSN"):
+        return {"url": os.environ["MOLTRES_EXAMPLE_DSN"]}
+    try:
+        if "example" in st.secrets.get("connections", {}):
+            return {}  # [connections.example] url = "..." in .streamlit/secrets.toml
+    except FileNotFoundError:  # no secrets.toml at all
+        pass
+    return {"url": DEFAULT_DSN}
+
 
 USERS = [
     {"id": 1, "name": "Ada", "age": 36, "city": "London"},
@@ -76,7 +87,7 @@ def user_stats(db: Database) -> list[dict[str, object]]:
 
 
 st.set_page_config(page_title="moltres explorer", layout="wide")
-conn = st.connection("example", type=MoltresConnection, url=DSN)
+conn = st.connection("example", type=MoltresConnection, **connection_options())
 db = conn.db
 seed(db)
 
