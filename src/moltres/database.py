@@ -237,8 +237,10 @@ class Database:
         """A ``DROP TABLE`` that runs on ``.collect()``; it returns True if a table was dropped.
 
         Example:
-            >>> db.drop_table("notes").collect()
+            >>> db.drop_table("orders").collect()
             True
+            >>> db.drop_table("orders").collect()  # already gone: if_exists=True makes it a no-op
+            False
         """
         validate_identifiers([name])
         target = self._quote(name) if schema is None else f"{self._quote(schema)}.{self._quote(name)}"
@@ -345,7 +347,7 @@ class Database:
         """``UPDATE`` the rows matching `where`; return how many changed.
 
         Example:
-            >>> db.update("users", where=col("id") == 5, set={"age": 42})
+            >>> db.update("users", where=col("id") == 1, set={"age": col("age") + 1})
             1
         """
         validate_identifiers([table])
@@ -355,7 +357,7 @@ class Database:
         """``DELETE`` the rows matching `where`; return how many were removed.
 
         Example:
-            >>> db.delete("users", where=col("id") == 5)
+            >>> db.delete("users", where=col("age") < 35)
             1
         """
         validate_identifiers([table])

@@ -134,7 +134,9 @@ class DataFrameWriter(Generic[W]):
         """Append this frame's rows to an existing table (``INSERT ... SELECT``); return the count.
 
         Example:
-            >>> db.table("users").where(col("id") == 1).write.insert_into("seniors")
+            >>> db.table("users").where(col("id") == 1).write.save_as_table("picked")
+            1
+            >>> db.table("users").where(col("id") == 2).write.insert_into("picked")
             1
         """
         validate_identifiers([name])

@@ -81,6 +81,9 @@ class Relation:
     windowed: bool = False
     from_clause: sa.FromClause | None = None  # set when the relation is a bare table scan
     source: str = ""  # a readable description for errors
+    # columns of the FROM clause that a projection left out: WHERE and ORDER BY may still
+    # use them, as SQL allows, until the relation is wrapped in a subquery
+    hidden: dict[str, Element] = field(default_factory=dict)
 
     def labeled(self) -> list[Element]:
         """The output columns, each labeled with its name where it needs one."""
@@ -355,11 +358,13 @@ class Compiler:
         if not columns:
             raise ValidationError("select() needs at least one column", suggestion="select('*') keeps every column")
         labeled = [_label(expr, name) for name, expr in columns.items()]
+        hidden = {k: v for k, v in {**rel.hidden, **rel.columns}.items() if k not in columns}
         return dataclasses.replace(
             rel,
             select=rel.select.with_only_columns(*labeled, maintain_column_froms=True),
             columns=columns,
             qualifiers=qualifiers,
+            hidden={} if aggregated else hidden,
             grouped=aggregated,
             windowed=rel.windowed or windowed,
             from_clause=None,
@@ -815,6 +820,8 @@ class Compiler:
                 raise ColumnNotFoundError(c.name, list(mapping), table=c.table)
             return mapping[c.name]
         if c.name not in rel.columns:
+            if c.name in rel.hidden and not rel.grouped and not rel.distinct:
+                return c.name
             raise ColumnNotFoundError(c.name, rel.columns, table=rel.source)
         if c.name in rel.ambiguous:
             raise ValidationError(
@@ -825,7 +832,9 @@ class Compiler:
         return c.name
 
     def _resolve(self, rel: Relation, c: n.Col) -> Element:
-        return rel.columns[self._resolve_name(rel, c)]
+        name = self._resolve_name(rel, c)
+        found = rel.columns.get(name)
+        return found if found is not None else rel.hidden[name]
 
     def _expr_in(self, rel: Relation, node: n.Node) -> Element:
         return self._with_scope(lambda c: self._resolve(rel, c), node, star_scope=rel)

@@ -147,4 +147,15 @@ def to_sa_table(
         seen.add(sa_c.name)
         sa_columns.append(sa_c)
     prefixes = ["TEMPORARY"] if temporary else []
-    return sa.Table(name, sa.MetaData(), *sa_columns, schema=schema, prefixes=prefixes)
+    metadata = sa.MetaData()
+    # A foreign key names its target by "table.column"; SQLAlchemy resolves it within the same
+    # MetaData when rendering CREATE TABLE, so stand in for each target table with its key column.
+    stubs: dict[str, list[sa.Column[Any]]] = {}
+    for c in sa_columns:
+        for fk in c.foreign_keys:
+            target, _, target_column = fk.target_fullname.rpartition(".")
+            if target != name and target_column not in {x.name for x in stubs.get(target, [])}:
+                stubs.setdefault(target, []).append(sa.Column(target_column, c.type))
+    for target, target_columns in stubs.items():
+        sa.Table(target, metadata, *target_columns, schema=schema)
+    return sa.Table(name, metadata, *sa_columns, schema=schema, prefixes=prefixes)

@@ -56,7 +56,7 @@ class MoltresError(Exception):
 
     Example:
         >>> str(MoltresError("boom", suggestion="try again"))
-        'boom\\nSuggestion: try again'
+        'boom\nSuggestion: try again'
     """
 
     def __init__(self, message: str, *, suggestion: str | None = None, **context: object) -> None:

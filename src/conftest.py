@@ -1,0 +1,50 @@
+"""Doctest set-up: every docstring example runs against a small, fresh SQLite database.
+
+The examples refer to ``db`` (with tables ``users`` and ``orders``), ``col``, ``lit``, ``F``,
+``column`` and ``Window``, as a user's session would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from moltres import col, column, connect, lit
+from moltres.expressions import functions as F
+from moltres.expressions.window import Window
+
+USERS = [
+    {"id": 1, "name": "Ada", "age": 36},
+    {"id": 2, "name": "Alan", "age": 30},
+    {"id": 3, "name": "Grace", "age": 45},
+]
+ORDERS = [
+    {"id": 1, "user_id": 1, "amount": 10.0, "status": "paid"},
+    {"id": 2, "user_id": 1, "amount": 20.0, "status": "paid"},
+    {"id": 3, "user_id": 2, "amount": 5.5, "status": "new"},
+]
+
+
+@pytest.fixture(autouse=True)
+def _doctest_database(doctest_namespace: dict[str, Any], tmp_path: Any) -> Iterator[None]:
+    db = connect(f"sqlite:///{tmp_path / 'doctest.db'}")
+    db.create_table(
+        "users",
+        [column("id", "INTEGER", primary_key=True), column("name", "TEXT"), column("age", "INTEGER")],
+    ).collect()
+    db.create_table(
+        "orders",
+        [
+            column("id", "INTEGER", primary_key=True),
+            column("user_id", "INTEGER"),
+            column("amount", "REAL"),
+            column("status", "TEXT"),
+        ],
+    ).collect()
+    db.insert("users", USERS)
+    db.insert("orders", ORDERS)
+    doctest_namespace.update(db=db, col=col, lit=lit, F=F, column=column, Window=Window)
+    yield
+    db.close()
