@@ -5,7 +5,9 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 ignores=()
 for env in $(ls requirements 2>/dev/null | sed -n 's/^test-\(.*\)\.txt$/\1/p'); do
-  for dir in $(cat "requirements/test-$env.dirs"); do ignores+=("--ignore=$dir"); done
+  for dir in $(cat "requirements/test-$env.dirs"); do
+    case "$dir" in -*) ;; *) ignores+=("--ignore=$dir") ;; esac  # skip pytest flags
+  done
 done
 rm -f .coverage .coverage.*
 # docstring examples run too, except those of integrations that live in their own virtualenvs
