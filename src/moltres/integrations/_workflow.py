@@ -365,10 +365,12 @@ def write_to_table(db: Database, table_name: str, data: Any, mode: WriteMode = "
     """Write `data` into `table_name` atomically and return the number of rows written.
 
     `data` is a staging reference (copied inside the database by ``INSERT ... SELECT``), a
-    rows payload, a list of dicts or ``Records``. A missing table is created with column
-    types inferred from the data. Modes: ``append`` adds rows; ``overwrite`` replaces the
-    table's rows in one transaction; ``ignore`` does nothing when the table exists;
-    ``error_if_exists`` refuses when it exists.
+    rows payload, a list of dicts or ``Records``. A missing table is created with the
+    source's column types (inferred from the values for rows). Modes: ``append`` adds
+    rows; ``overwrite`` replaces the table's rows, keeping its definition (types, keys,
+    indexes); ``ignore`` does nothing when the table exists; ``error_if_exists`` refuses
+    when it exists. Everything happens in one transaction: on error, the table is as it
+    was (on MySQL/MariaDB, whose DDL commits, a table created here may remain empty).
 
     Args:
         db: The target database.
@@ -391,16 +393,35 @@ def write_to_table(db: Database, table_name: str, data: Any, mode: WriteMode = "
         if not rows:
             return _write_nothing(db, table_name, mode)
         source = db.create_dataframe(rows)
-    return source.write.mode(mode).save_as_table(table_name)
+    exists = db.table_exists(table_name)
+    if exists and mode == "ignore":
+        return 0
+    if exists and mode == "error_if_exists":
+        raise _exists_error(table_name)
+    # Created (or emptied) and filled in one transaction. The target keeps its definition
+    # (types, keys, indexes) on overwrite; a new table takes the source's column types.
+    with db.transaction():
+        if not exists:
+            from moltres.table.schema import column
+
+            db.create_table(table_name, [column(name, kind) for name, kind in source.schema]).collect()
+        elif mode == "overwrite":
+            db.delete(table_name)
+        return source.write.insert_into(table_name)
+
+
+def _exists_error(table_name: str) -> ValidationError:
+    return ValidationError(
+        f"table '{table_name}' already exists",
+        suggestion='use mode="append" or mode="overwrite"',
+        table=table_name,
+    )
 
 
 def _write_nothing(db: Database, table_name: str, mode: WriteMode) -> int:
     exists = db.table_exists(table_name)
     if mode == "error_if_exists" and exists:
-        raise ValidationError(
-            f"table '{table_name}' already exists",
-            suggestion='use mode="append" or mode="overwrite"',
-        )
+        raise _exists_error(table_name)
     if mode == "overwrite" and exists:
         db.delete(table_name)
     return 0

@@ -8,8 +8,9 @@ The schema is created once per session (``initdb``, a few seconds).
 that is serialized in the metadata database: the ``run_dag`` fixture writes the DAG there
 first, as the DAG processor would after parsing its file.
 
-Database backends: ``backend`` is restricted to SQLite and PostgreSQL; ``dsn`` gives each
-test a private file or schema (see ``tests/_backends.py``).
+Database backends come from the suite-wide ``backend``/``dsn`` fixtures (a private file or
+schema per test, see ``tests/_backends.py``). This environment installs the SQLite and
+PostgreSQL drivers only, and ``requirements/test-airflow.dirs`` deselects the others.
 """
 
 from __future__ import annotations
@@ -29,10 +30,6 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_HOME / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME / 'airflow.db'}"
 
-from tests._backends import Backend, make_backends, servers_required  # noqa: E402
-
-SERVER_BACKENDS = ("sqlite", "postgresql")
-
 
 def pytest_configure(config: pytest.Config) -> None:
     # Airflow and its dependencies warn about their own internals (deprecated Starlette test
@@ -46,29 +43,6 @@ def pytest_configure(config: pytest.Config) -> None:
         "ignore::pytest.PytestUnraisableExceptionWarning",
     ):
         config.addinivalue_line("filterwarnings", line)
-
-
-@pytest.fixture(scope="session")
-def _backends() -> Iterator[dict[str, Backend]]:
-    made = make_backends(os.environ)
-    yield made
-    for backend in made.values():
-        backend.close()
-
-
-@pytest.fixture(
-    scope="session",
-    params=[pytest.param(name, marks=getattr(pytest.mark, name), id=name) for name in SERVER_BACKENDS],
-)
-def backend(request: pytest.FixtureRequest, _backends: dict[str, Backend]) -> Backend:
-    """SQLite or PostgreSQL; an unreachable server skips, or fails under MOLTRES_REQUIRE_SERVERS=1."""
-    chosen = _backends[request.param]
-    reason = chosen.unavailable_reason()
-    if reason is not None:
-        if servers_required(os.environ):
-            pytest.fail(f"{reason}\nMOLTRES_REQUIRE_SERVERS=1 is set", pytrace=False)
-        pytest.skip(reason)
-    return chosen
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +74,7 @@ class DagRunner:
     @staticmethod
     def states(run: Any) -> dict[str, str]:
         """``{task_id: state}`` of a finished run."""
-        return {ti.task_id: str(ti.state.value if ti.state else None) for ti in run.get_task_instances()}
+        return {ti.task_id: str(getattr(ti.state, "value", ti.state)) for ti in run.get_task_instances()}
 
     @staticmethod
     def tries(run: Any) -> dict[str, int]:
@@ -142,3 +116,38 @@ def make_db(dsn: str) -> Callable[[], Any]:
     from moltres import connect
 
     return lambda: connect(dsn)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    shutil.rmtree(_HOME, ignore_errors=True)
+
+
+USERS = [
+    {"id": 1, "name": "Ada", "email": "ada@example.com", "age": 36, "active": True},
+    {"id": 2, "name": "Bob", "email": "bob@example.com", "age": 17, "active": False},
+    {"id": 3, "name": "Cy", "email": "cy@example.com", "age": 64, "active": True},
+    {"id": 4, "name": "Di", "email": "di@example.com", "age": 29, "active": True},
+]
+
+
+@pytest.fixture
+def users(dsn: str) -> list[dict[str, Any]]:
+    """Create and fill a ``users`` table (id, name, email, age, active) in the test's database."""
+    from moltres import connect
+    from moltres.table.schema import column
+
+    with connect(dsn) as db:
+        db.create_table(
+            "users",
+            [
+                column("id", "INTEGER", primary_key=True),
+                column("name", "TEXT"),
+                column("email", "TEXT"),
+                column("age", "INTEGER"),
+                column("active", "BOOLEAN"),
+            ],
+        ).collect()
+        db.insert("users", USERS)
+    return USERS

@@ -9,7 +9,8 @@
 
 The operators need Airflow (``pip install "moltres[airflow]"``); ``ETLPipeline`` and
 ``DataQualityCheck`` do not, and are re-exported here so that the pipeline code of a DAG
-file imports from one place. Importing the package itself never requires Airflow: the
+file imports from one place; nor does :func:`decode_rows`, which turns the rows a query
+operator pushed to XCom back into Python values. Importing the package itself never requires Airflow: the
 operator names are resolved on first use, and without Airflow that use raises
 :class:`~moltres.utils.exceptions.MissingDependencyError` naming the extra to install.
 """
@@ -20,6 +21,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from moltres.integrations._workflow import decode_rows
     from moltres.integrations.airflow.decorators import moltres_task
     from moltres.integrations.airflow.operators import (
         MoltresDataQualityOperator,
@@ -38,6 +40,7 @@ __all__ = [
     "moltres_task",
     "ETLPipeline",
     "DataQualityCheck",
+    "decode_rows",
 ]
 
 # name -> (module, whether it needs Airflow)
@@ -49,6 +52,7 @@ _EXPORTS = {
     "moltres_task": ("moltres.integrations.airflow.decorators", True),
     "ETLPipeline": ("moltres.pipelines", False),
     "DataQualityCheck": ("moltres.integrations.data_quality", False),
+    "decode_rows": ("moltres.integrations._workflow", False),
 }
 
 

@@ -302,12 +302,11 @@ class MoltresQueryOperator(_ResultKeyMixin, _MoltresOperator):
             count = sum(len(chunk) for chunk in df.collect(stream=True))
             self.log.info("Query returned %d rows (not pushed: do_xcom_push=False)", count)
             return None
-        payload = encode_rows(
-            df.collect(stream=True),
-            df.columns,
-            max_rows=self.xcom_max_rows,
-            max_bytes=self.xcom_max_bytes,
-        )
+        # Closed explicitly: over the cap, encoding stops midway through the cursor.
+        with contextlib.closing(df.collect(stream=True)) as chunks:
+            payload = encode_rows(
+                chunks, df.columns, max_rows=self.xcom_max_rows, max_bytes=self.xcom_max_bytes
+            )
         self.log.info(
             "Query returned %d rows; pushing them as XCom %r", payload["row_count"], self.result_key
         )
