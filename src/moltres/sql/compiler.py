@@ -39,7 +39,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from moltres.expressions import nodes as n
 from moltres.logical import plan as p
-from moltres.logical.rewrites import iter_nodes
+from moltres.logical.rewrites import iter_nodes, parameterize
 from moltres.sql.catalog import Catalog
 from moltres.sql.types import parse_type
 from moltres.utils.exceptions import (
@@ -219,6 +219,7 @@ class Compiler:
         self._scope: Callable[[n.Col], Element] | None = None
         self._star_scope: Relation | None = None
         self._unique_params = False
+        self._ctes: dict[str, tuple[p.WithCTE, Relation]] = {}
 
     # -------------------------------------------------------------------------------- entry
 
@@ -230,6 +231,7 @@ class Compiler:
             ColumnNotFoundError: A column does not exist in its input.
         """
         self._counter = 0
+        self._ctes = {}
         self._catalog = catalog
         rel = self.relation(plan)
         statement = rel.select
@@ -540,16 +542,29 @@ class Compiler:
         return out
 
     def plan_WithCTE(self, plan: p.WithCTE) -> Relation:
+        seen = self._ctes.get(plan.name)
+        if seen is not None:
+            # the same CTE used twice (a self-join): one WITH entry referenced twice; its
+            # literals were bound the first time, so skip their parameter numbers
+            if seen[0] != plan:
+                raise ValidationError(
+                    f"two different CTEs are both named '{plan.name}'",
+                    suggestion="give each df.cte(...) its own name",
+                )
+            self._counter += len(parameterize(plan.child)[1])
+            return dataclasses.replace(seen[1], columns=dict(seen[1].columns))
         rel = self.relation(plan.child)
         cte = rel.select.cte(plan.name)
         columns: dict[str, Element] = {c.name: c for c in cte.c}
-        return Relation(
+        out = Relation(
             sa.select(*cte.c),
             columns,
             qualifiers={plan.name: {c: c for c in columns}},
             from_clause=cte,
             source=f"'{plan.name}'",
         )
+        self._ctes[plan.name] = (plan, out)
+        return out
 
     def plan_Sample(self, plan: p.Sample) -> Relation:
         rel = self.relation(plan.child)

@@ -94,7 +94,8 @@ class SQLiteCompiler(Compiler):
         each = sa.func.json_each(sub.c[column]).table_valued("value").alias(self._fresh("e"))
         columns: dict[str, Element] = {c.name: c for c in sub.c if c.name != column}
         columns[alias] = each.c.value
-        select = sa.select(*[expr.label(name) for name, expr in columns.items()]).select_from(sub).join(each, sa.true())
+        labeled = [expr.label(name) for name, expr in columns.items()]
+        select = sa.select(*labeled).select_from(sub.join(each, sa.true()))
         return Relation(select, columns, source=rel.source)
 
 
