@@ -47,7 +47,9 @@ def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_command_reads_what_it_wrote(example_db):
-    out = manage("moltres_query", "db.table('people').where(col('age') > 25).select('name')", "--format", "json", db=example_db)
+    out = manage(
+        "moltres_query", "db.table('people').where(col('age') > 25).select('name')", "--format", "json", db=example_db
+    )
     assert sorted(r["name"] for r in json.loads(out)) == ["Ada", "Grace"]
 
 

@@ -47,7 +47,9 @@ def test_where_limit_order_and_alias(alias, people):
 
 
 def test_columns_argument(people_default):
-    source = '{% load moltres_tags %}{% moltres_query "people" columns="name" order_by="name" limit=1 as rows %}{{ rows }}'
+    source = (
+        '{% load moltres_tags %}{% moltres_query "people" columns="name" order_by="name" limit=1 as rows %}{{ rows }}'
+    )
     assert Template(source).render(Context()) == "[{&#x27;name&#x27;: &#x27;Ada&#x27;}]"
 
 

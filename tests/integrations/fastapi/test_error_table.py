@@ -82,7 +82,9 @@ def _wrapped(driver_error: BaseException) -> ExecutionError:
 
 
 def test_sqlite_constraint_code_gives_409():
-    driver = _sqlite_error("CREATE TABLE t (id INTEGER PRIMARY KEY)", "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (1)")
+    driver = _sqlite_error(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY)", "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (1)"
+    )
     error = _wrapped(driver)
     assert database_error_code(error) == 1555  # SQLITE_CONSTRAINT_PRIMARYKEY
     assert status_for(error).status == 409

@@ -1,0 +1,234 @@
+"""The moltres tasks inside real Prefect 3 flows, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from moltres import col, connect
+from moltres.io.records import Records
+from moltres.table.schema import column
+from moltres.utils.exceptions import TableNotFoundError, ValidationError
+
+pytest.importorskip("prefect")
+
+from prefect import flow  # noqa: E402
+from prefect_sqlalchemy import SqlAlchemyConnector  # noqa: E402
+
+from moltres.integrations.prefect import (  # noqa: E402
+    MOLTRES_SQL_CACHE,
+    DataQualityFailed,
+    QualityResult,
+    moltres_data_quality,
+    moltres_query,
+    moltres_to_table,
+    retry_on_retryable_error,
+)
+
+
+def _rows(dsn: str, table: str, order: str = "id") -> list[dict]:
+    with connect(dsn) as db:
+        return db.table(table).select().order_by(order).collect()
+
+
+def test_query_returns_python_values_and_parallel_submissions(dsn):
+    with connect(dsn) as db:
+        db.create_table(
+            "orders", [column("id", "INTEGER"), column("day", "DATE"), column("amount", "NUMERIC(12,2)")]
+        ).collect()
+        db.insert("orders", [{"id": i, "day": dt.date(2024, 1, i), "amount": Decimal(f"{i}.25")} for i in range(1, 7)])
+    seen_threads: set[str] = set()
+
+    def select(low: int, high: int):
+        def query(db):
+            seen_threads.add(threading.current_thread().name)
+            return db.table("orders").select("id", "day", "amount").where((col("id") >= low) & (col("id") < high))
+
+        return query
+
+    @flow
+    def parallel_pipeline():
+        futures = [moltres_query.submit(dsn=dsn, query=select(low, low + 2)) for low in (1, 3, 5)]
+        return [row for future in futures for row in future.result()]
+
+    rows = parallel_pipeline()
+
+    assert [r["id"] for r in rows] == [1, 2, 3, 4, 5, 6]
+    if dsn.startswith("postgresql"):
+        assert rows[0] == {"id": 1, "day": dt.date(2024, 1, 1), "amount": Decimal("1.25")}
+    assert len(seen_threads) >= 2  # the submissions ran concurrently, on the task runner's threads
+
+
+def test_connection_failure_is_retried_then_succeeds(tmp_path: Path):
+    folder = tmp_path / "not-yet"
+    attempts: list[int] = []
+
+    def outage_over_then_ask_moltres(task, task_run, state) -> bool:
+        folder.mkdir(exist_ok=True)  # the "outage" ends before the retry
+        return retry_on_retryable_error(task, task_run, state)
+
+    def query(db):
+        attempts.append(1)
+        return db.sql("SELECT 1 AS one")
+
+    retrying = moltres_query.with_options(
+        retries=2, retry_delay_seconds=0, retry_condition_fn=outage_over_then_ask_moltres
+    )
+
+    @flow
+    def pipeline():
+        return retrying(dsn=f"sqlite:///{folder / 'db.sqlite'}", query=query)
+
+    assert pipeline() == [{"one": 1}]
+    assert len(attempts) == 2
+
+
+def test_unknown_table_is_not_retried(dsn):
+    attempts: list[int] = []
+
+    def query(db):
+        attempts.append(1)
+        return db.table("no_such_table").select()
+
+    @flow
+    def pipeline():
+        return moltres_query.with_options(retries=2, retry_delay_seconds=0)(dsn=dsn, query=query)
+
+    with pytest.raises(TableNotFoundError):
+        pipeline()
+    assert len(attempts) == 1
+
+
+def test_to_table_modes_records_and_staging(dsn, users):
+    @flow
+    def pipeline():
+        staged = moltres_query(
+            dsn=dsn,
+            query=lambda db: db.table("users").select("id", "name").where(col("active") == True),  # noqa: E712
+            output="table",
+            stage_table="stage_active",
+        )
+        first = moltres_to_table(dsn=dsn, table_name="active", data=staged, mode="overwrite")
+        again = moltres_to_table(dsn=dsn, table_name="active", data=staged, mode="ignore")
+        more = moltres_to_table(
+            dsn=dsn, table_name="active", data=Records.from_list([{"id": 9, "name": "Lin"}]), mode="append"
+        )
+        return staged, first, again, more
+
+    staged, first, again, more = pipeline()
+
+    assert staged == {"format": "moltres.table/v1", "table": "stage_active", "row_count": 3, "conn_id": None}
+    assert first["rows"] == 3 and again["rows"] == 0 and more["rows"] == 1
+    assert [r["name"] for r in _rows(dsn, "active")] == ["Ada", "Cy", "Di", "Lin"]
+
+
+def test_write_failure_leaves_the_target_as_it_was(dsn):
+    with connect(dsn) as db:
+        db.create_table("target", [column("id", "INTEGER", primary_key=True), column("name", "TEXT")]).collect()
+        db.insert("target", [{"id": 1, "name": "kept"}])
+
+    @flow
+    def pipeline():
+        # overwrite empties the table, then the duplicate key fails the insert: all rolled back
+        return moltres_to_table(
+            dsn=dsn, table_name="target", data=[{"id": 2, "name": "a"}, {"id": 2, "name": "b"}], mode="overwrite"
+        )
+
+    with pytest.raises(Exception, match="constraint|UNIQUE|duplicate"):
+        pipeline()
+    assert _rows(dsn, "target") == [{"id": 1, "name": "kept"}]
+
+
+def test_block_by_instance_and_by_saved_name(dsn, users):
+    connector = SqlAlchemyConnector(connection_info=dsn)
+    connector.save("moltres-test-warehouse", overwrite=True)
+
+    @flow
+    def pipeline():
+        by_instance = moltres_query(block=connector, query=lambda db: db.table("users").select("id"))
+        by_name = moltres_query(block="moltres-test-warehouse", query=lambda db: db.table("users").select("name"))
+        return by_instance, by_name
+
+    by_instance, by_name = pipeline()
+    assert [r["id"] for r in by_instance] == [1, 2, 3, 4]
+    assert sorted(r["name"] for r in by_name) == ["Ada", "Bob", "Cy", "Di"]
+
+
+def test_session_argument(dsn, users):
+    engine = sa.create_engine(dsn)
+    try:
+        with sa.orm.Session(engine) as session:
+
+            @flow
+            def pipeline():
+                return moltres_query(
+                    session=session, query=lambda db: db.table("users").select("id").where(col("id") == 2)
+                )
+
+            assert pipeline() == [{"id": 2}]
+    finally:
+        engine.dispose()
+
+
+def test_sql_cache_policy_reuses_results_for_the_same_sql_and_parameters(dsn, users):
+    cached = moltres_query.with_options(cache_policy=MOLTRES_SQL_CACHE)
+
+    @flow
+    def pipeline(min_age: int):
+        return cached(
+            dsn=dsn, query=lambda db: db.table("users").select("id").where(col("age") > min_age), return_state=True
+        )
+
+    first = pipeline(30)
+    second = pipeline(30)
+    other = pipeline(60)
+
+    assert first.is_completed() and first.name != "Cached"
+    assert second.name == "Cached"
+    assert second.result() == first.result() == [{"id": 1}, {"id": 3}]
+    assert other.name != "Cached" and other.result() == [{"id": 3}]
+
+
+def test_arguments_are_validated(dsn):
+    @flow
+    def two_connections():
+        return moltres_query(dsn=dsn, session=object(), query=lambda db: db.table("users"))
+
+    @flow
+    def no_connection():
+        return moltres_to_table(table_name="t", data=[{"a": 1}])
+
+    @flow
+    def not_a_query():
+        return moltres_query(dsn=dsn, query="SELECT 1")
+
+    @flow
+    def bad_mode():
+        return moltres_to_table(dsn=dsn, table_name="t", data=[{"a": 1}], mode="apend")
+
+    @flow
+    def bad_block():
+        return moltres_query(block=42, query=lambda db: db.sql("SELECT 1 AS x"))
+
+    for pipeline, message in [
+        (two_connections, "exactly one of dsn, block or session .got dsn and session"),
+        (no_connection, "got none"),
+        (not_a_query, "query must be a callable"),
+        (bad_mode, "unknown save mode"),
+        (bad_block, "SqlAlchemyConnector"),
+    ]:
+        with pytest.raises(ValidationError, match=message):
+            pipeline()
+
+
+def test_quality_result_reads_as_dict_and_attributes():
+    report = QualityResult({"overall_status": "failed", "results": [{"name": "x", "status": "failed"}]})
+    assert report["overall_status"] == report.overall_status == "failed"
+    assert report.passed is False
+    assert report.results == [{"name": "x", "status": "failed"}]
+    assert "x" in str(DataQualityFailed(report))
