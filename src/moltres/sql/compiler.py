@@ -1089,11 +1089,8 @@ class Compiler:
     def visit_SortKey(self, node: n.SortKey, *, arg: Element, descending: bool, nulls_first: bool | None) -> Any:
         terms = self.order_terms(node, arg)
         if len(terms) != 1:
-            raise UnsupportedOperationError(
-                f"NULLS FIRST/LAST inside a window is not available on {self.name}",
-                suggestion="sort without nulls_first()/nulls_last() in the window",
-                dialect=self.name,
-            )
+            # dialects without NULLS FIRST/LAST sort on "is null" first: both terms, unparenthesized
+            return sa.sql.expression.ClauseList(*terms, group=False)
         return terms[0]
 
     def visit_Frame(self, node: n.Frame, *, kind: str, start: int | None, end: int | None) -> Any:

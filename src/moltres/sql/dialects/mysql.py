@@ -53,6 +53,45 @@ class MySQLCompiler(Compiler):
         n.Split: "MySQL has no arrays: use F.substring with locate(), or PostgreSQL/DuckDB",
     }
 
+    def __init__(self, dialect: sa.engine.Dialect) -> None:
+        super().__init__(dialect)
+        # lag/lead nodes whose default MariaDB cannot take as a third argument
+        self._offset_defaults: dict[int, tuple[int, Element]] = {}
+
+    def _offset(self, name: str, node: n.Lag | n.Lead, arg: Element, offset: int, default: Element | None) -> Element:
+        if default is not None:
+            self._offset_defaults[id(node)] = (int(offset), default)
+        return getattr(sa.func, name)(arg, sa.literal_column(str(int(offset))), type_=arg.type)  # type: ignore[no-any-return]
+
+    def visit_Lag(self, node: n.Lag, *, arg: Element, offset: int, default: Element | None) -> Element:
+        return self._offset("lag", node, arg, offset, default)
+
+    def visit_Lead(self, node: n.Lead, *, arg: Element, offset: int, default: Element | None) -> Element:
+        return self._offset("lead", node, arg, offset, default)
+
+    def visit_Over(
+        self,
+        node: n.Over,
+        *,
+        func: Element,
+        partition_by: tuple[Element, ...],
+        order_by: tuple[Any, ...],
+        frame: tuple[str, tuple[int | None, int | None]] | None,
+    ) -> Element:
+        over = super().visit_Over(node, func=func, partition_by=partition_by, order_by=order_by, frame=frame)
+        found = self._offset_defaults.pop(id(node.func), None)
+        if found is None:
+            return over
+        # MariaDB's LAG/LEAD take no default: use it where the offset row does not exist
+        offset, default = found
+        window: dict[str, Any] = {"partition_by": list(partition_by) or None, "order_by": list(order_by) or None}
+        position = sa.func.row_number().over(**window)
+        if isinstance(node.func, n.Lag):
+            exists = position > offset
+        else:
+            exists = sa.func.count().over(partition_by=window["partition_by"]) - position >= offset
+        return sa.case((exists, over), else_=default)
+
     def order_terms(self, key: n.SortKey, expr: Element) -> list[Any]:
         term: Any = expr.desc() if key.descending else expr.asc()
         if key.nulls_first is None:
