@@ -388,11 +388,13 @@ def write_to_table(db: Database, table_name: str, data: Any, mode: WriteMode = "
     mode = check_write_mode(mode)
     if is_staging_reference(data):
         source: DataFrame = db.table(str(data["table"])).select()
+        count = int(data["row_count"])
     else:
         rows = rows_of(data)
         if not rows:
             return _write_nothing(db, table_name, mode)
         source = db.create_dataframe(rows)
+        count = len(rows)
     exists = db.table_exists(table_name)
     if exists and mode == "ignore":
         return 0
@@ -407,7 +409,9 @@ def write_to_table(db: Database, table_name: str, data: Any, mode: WriteMode = "
             db.create_table(table_name, [column(name, kind) for name, kind in source.schema]).collect()
         elif mode == "overwrite":
             db.delete(table_name)
-        return source.write.insert_into(table_name)
+        # The count is known beforehand: some drivers report no rowcount for INSERT ... SELECT.
+        source.write.insert_into(table_name)
+    return count
 
 
 def _exists_error(table_name: str) -> ValidationError:
