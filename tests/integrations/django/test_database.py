@@ -169,3 +169,9 @@ def test_bad_arguments_are_explained():
     with pytest.raises(ValidationError, match="unknown Django database alias 'nope'") as info:
         get_moltres_db(using="nope")
     assert "default" in (info.value.suggestion or "")
+
+
+def test_moltres_sql_functions_work_on_djangos_connection(alias, people):
+    # SQLite has no REGEXP of its own: moltres registers it on every connection it prepares.
+    rows = get_moltres_db(using=alias).table("people").where(col("name").rlike("^[AG]")).select("name").collect()
+    assert sorted(r["name"] for r in rows) == ["Ada", "Grace"]

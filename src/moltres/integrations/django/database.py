@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import re
 import threading
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -39,6 +38,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.utils import Error as DjangoDatabaseError
 
 from moltres import Database, connect
+from moltres.sql.dialects import rules_for
 from moltres.utils.exceptions import ValidationError
 
 __all__ = ["django_engine", "get_moltres_db"]
@@ -90,19 +90,27 @@ class _DjangoCursor:
         return getattr(self._cursor, name)
 
 
-# psycopg's add_notice_handler appends; SQLAlchemy calls it for every pool checkout, and every
-# checkout here hands out the same long-lived connection. Remember what was added.
-_notice_handlers: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+_PREPARED = "_moltres_prepared"
 
 
 class _DjangoConnection:
     """The DB-API connection SQLAlchemy sees: Django's connection, owned by Django."""
 
-    def __init__(self, alias: str) -> None:
+    def __init__(self, alias: str, dialect: str) -> None:
         self._alias = alias
         self._wrapper = connections[alias]
         self._wrapper.ensure_connection()
         self._atomic: Any = None
+        raw = self._wrapper.connection
+        prepared = getattr(self._wrapper, _PREPARED, None)
+        if prepared is None or prepared[0] is not raw:
+            # What moltres does for its own connections (SQL functions such as regexp on
+            # SQLite), once per DB-API connection Django opens. The mark lives on Django's
+            # wrapper, which drops it when it reconnects.
+            rules_for(dialect).on_connect(self)
+            prepared = (raw, set())
+            setattr(self._wrapper, _PREPARED, prepared)
+        self._notice_handlers: set[str] = prepared[1]
 
     @property
     def _raw(self) -> Any:
@@ -153,11 +161,30 @@ class _DjangoConnection:
         """Leave the connection open: Django closes it when the request ends."""
         self.rollback()
 
+    @property
+    def isolation_level(self) -> Any:
+        """The driver's setting; Django alone changes it (on SQLite, a change commits)."""
+        return self._raw.isolation_level
+
+    @isolation_level.setter
+    def isolation_level(self, value: Any) -> None:
+        """Ignore: transaction control belongs to Django on this connection."""
+
+    @property
+    def autocommit(self) -> Any:
+        """The driver's setting; Django alone changes it."""
+        return self._raw.autocommit
+
+    @autocommit.setter
+    def autocommit(self, value: Any) -> None:
+        """Ignore: transaction control belongs to Django on this connection."""
+
     def add_notice_handler(self, handler: Any) -> None:
-        seen = _notice_handlers.setdefault(self._raw, set())
+        # psycopg's add_notice_handler appends; SQLAlchemy calls it on every pool checkout,
+        # and every checkout here hands out the same long-lived connection.
         key = getattr(handler, "__qualname__", repr(handler))
-        if key not in seen:
-            seen.add(key)
+        if key not in self._notice_handlers:
+            self._notice_handlers.add(key)
             self._raw.add_notice_handler(handler)
 
     def __getattr__(self, name: str) -> Any:
@@ -222,9 +249,10 @@ def django_engine(using: str = DEFAULT_DB_ALIAS) -> sa.Engine:
         engine = _engines.get(using)
         if engine is None:
             url, options = _sqlalchemy_url(using)
+            dialect = sa.make_url(url).get_backend_name()
             engine = sa.create_engine(
                 url,
-                creator=lambda: _DjangoConnection(using),
+                creator=lambda: _DjangoConnection(using, dialect),
                 poolclass=sa.NullPool,
                 **options,
             )
