@@ -40,6 +40,10 @@ class DuckDBCompiler(PostgreSQLCompiler):
     def visit_Round(self, node: n.Round, *, arg: Element, digits: int) -> Element:
         return sa.func.round(arg, sa.literal_column(str(int(digits))), type_=arg.type)
 
+    def visit_CurrentTimestamp(self, node: n.CurrentTimestamp) -> Element:
+        # a plain TIMESTAMP: DuckDB's Python client needs pytz for TIMESTAMP WITH TIME ZONE
+        return sa.cast(sa.func.current_timestamp(), sa.DateTime)
+
     def visit_RLike(self, node: n.RLike, *, arg: Element, pattern: Element) -> Element:
         return sa.func.regexp_matches(arg, pattern, type_=sa.Boolean)
 

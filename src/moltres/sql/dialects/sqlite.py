@@ -72,7 +72,23 @@ class SQLiteCompiler(Compiler):
         return sa.func.date(arg, "start of month", sa.func.printf("-%d months", (month - 1) % 3), type_=sa.Date)
 
     def visit_JsonExtract(self, node: n.JsonExtract, *, arg: Element, path: str) -> Element:
-        return sa.func.json_extract(arg, path, type_=sa.String)
+        # json_extract gives SQL values (5, not '5'; 1 for true): text, as on the other databases
+        kind = sa.func.json_type(arg, path)
+        text = sa.cast(sa.func.json_extract(arg, path), sa.Text)
+        return sa.type_coerce(sa.case((kind.in_(["true", "false"]), kind), else_=text), sa.String)
+
+    def visit_Cast(self, node: n.Cast, *, arg: Element, to: str) -> Element:
+        # CAST(x AS DATE) has NUMERIC affinity in SQLite ('2024-02-29' becomes 2024)
+        from moltres.sql.types import parse_type
+
+        target = parse_type(to)
+        if isinstance(target, sa.DateTime):
+            return sa.func.datetime(arg, type_=sa.DateTime)
+        if isinstance(target, sa.Date):
+            return sa.func.date(arg, type_=sa.Date)
+        if isinstance(target, sa.Time):
+            return sa.func.time(arg, type_=sa.Time)
+        return super().visit_Cast(node, arg=arg, to=to)
 
     def visit_CollectList(self, node: n.CollectList, *, arg: Element) -> Element:
         return sa.func.json_group_array(arg, type_=sa.JSON)
