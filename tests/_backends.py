@@ -202,9 +202,7 @@ class ServerBackend(Backend):
         except sa.exc.SQLAlchemyError as exc:
             self.close()
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            return (
-                f"{self.label} unreachable at {self.where}: {detail} (set {self.env_var} to point elsewhere)"
-            )
+            return f"{self.label} unreachable at {self.where}: {detail} (set {self.env_var} to point elsewhere)"
         return None
 
     @property
@@ -265,9 +263,7 @@ class PostgreSQLBackend(ServerBackend):
             self._create(conn, schema)
         try:
             # application_name tags the test's connections so teardown can find stragglers.
-            url = self.admin_url.update_query_dict(
-                {"options": f"-csearch_path={schema}", "application_name": schema}
-            )
+            url = self.admin_url.update_query_dict({"options": f"-csearch_path={schema}", "application_name": schema})
             yield url.render_as_string(hide_password=False)
         finally:
             with self.admin.connect() as conn:
@@ -317,9 +313,7 @@ class MySQLBackend(ServerBackend):
         # Connections left open in the database would hold metadata locks and make
         # DROP DATABASE wait; end them first.
         stragglers = conn.execute(
-            sa.text(
-                "SELECT id FROM information_schema.processlist WHERE db = :name AND id <> CONNECTION_ID()"
-            ),
+            sa.text("SELECT id FROM information_schema.processlist WHERE db = :name AND id <> CONNECTION_ID()"),
             {"name": namespace},
         ).scalars()
         for pid in list(stragglers):

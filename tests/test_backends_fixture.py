@@ -46,6 +46,18 @@ def test_each_test_starts_with_an_empty_private_namespace(dsn, attempt):
         engine.dispose()
 
 
+@pytest.mark.parametrize("attempt", [1, 2])
+def test_db_fixture_is_a_moltres_database_private_to_the_test(db, backend, attempt):
+    from moltres import column
+
+    assert db.dialect_name == backend.name
+    assert db.tables() == []
+    db.create_table("probe", [column("id", "INTEGER")]).collect()
+    db.insert("probe", [{"id": attempt}])
+    assert db.tables() == ["probe"]
+    assert db.table("probe").collect() == [{"id": attempt}]
+
+
 @pytest.mark.parametrize("backend", SERVERS, indirect=True)
 def test_unqualified_names_resolve_to_the_test_namespace(backend, dsn):
     engine = sa.create_engine(dsn)
@@ -98,8 +110,19 @@ def test_namespaces_left_by_killed_runs_are_swept_and_live_ones_kept(backend):
 # --- inner pytest runs: probing, notimpl, golden files ---------------------------------------
 
 
+@pytest.fixture(scope="session")
+def drivers_imported(pytestconfig):
+    """Import every driver before pytester snapshots sys.modules (session scope: first).
+
+    pytester forgets the modules an inner run imported, and duckdb imported a second time
+    aborts the interpreter.
+    """
+    for backend in pytestconfig.stash[BACKENDS_KEY].values():
+        backend.missing_driver()
+
+
 @pytest.fixture
-def inner(pytester, monkeypatch):
+def inner(drivers_imported, pytester, monkeypatch):
     """A pytester project with this suite's conftest and pytest configuration."""
     monkeypatch.delenv("MOLTRES_REQUIRE_SERVERS", raising=False)
     # Entry-point plugins (hypothesis, moltres's own) are re-imported, and their whole
@@ -125,9 +148,7 @@ def test_unreachable_server_skips_with_the_reason(inner, monkeypatch):
     write_test(inner, "def test_uses_backend(backend):\n    pass\n")
     result = inner.runpytest("-m", "postgresql", "-rs")
     result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(
-        ["*PostgreSQL unreachable at postgresql+psycopg://postgres:***@127.0.0.1:1/test*"]
-    )
+    result.stdout.fnmatch_lines(["*PostgreSQL unreachable at postgresql+psycopg://postgres:***@127.0.0.1:1/test*"])
     assert "s3cret" not in result.stdout.str()
 
 
@@ -205,8 +226,7 @@ def test_notimpl_rejects_malformed_declarations(inner, marker, message):
 def test_notimpl_needs_a_test_that_runs_on_backends(inner):
     write_test(
         inner,
-        'import pytest\n\n@pytest.mark.notimpl(["sqlite"], raises=KeyError, reason="r")\n'
-        "def test_x():\n    pass\n",
+        'import pytest\n\n@pytest.mark.notimpl(["sqlite"], raises=KeyError, reason="r")\ndef test_x():\n    pass\n',
     )
     result = inner.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -249,9 +269,7 @@ def test_golden_files_are_written_by_update_golden_and_then_enforced(inner):
 
 # --- golden SQL inline -------------------------------------------------------------------------
 
-users = sa.table(
-    "users", sa.column("id", sa.Integer), sa.column("name", sa.String), sa.column("age", sa.Integer)
-)
+users = sa.table("users", sa.column("id", sa.Integer), sa.column("name", sa.String), sa.column("age", sa.Integer))
 
 
 def test_golden_sql_compiles_for_every_dialect_with_bound_parameters(golden_sql):
@@ -265,6 +283,23 @@ def test_golden_sql_compiles_for_every_dialect_with_bound_parameters(golden_sql)
         },
         params={"age_1": 25},
     )
+
+
+def test_golden_sql_compiles_a_dataframe_for_every_dialect(tmp_path, golden_sql):
+    from moltres import col, column, connect
+
+    with connect(f"sqlite:///{tmp_path / 'golden.sqlite'}") as db:
+        db.create_table("users", [column("id", "INTEGER", primary_key=True), column("age", "INTEGER")]).collect()
+        golden_sql(
+            db.table("users").select("id").where(col("age") > 25),
+            {
+                "sqlite": "SELECT users.id FROM users WHERE users.age > ?",
+                "postgresql": "SELECT users.id FROM users WHERE users.age > %(p0)s::INTEGER",
+                "mysql": "SELECT users.id FROM users WHERE users.age > %s",
+                "duckdb": "SELECT users.id FROM users WHERE users.age > %(p0)s",
+            },
+            params={"p0": 25},
+        )
 
 
 def test_golden_sql_expects_an_error_where_a_dialect_cannot_compile(golden_sql):
