@@ -170,6 +170,14 @@ class MySQLRules(Rules):
         ErrorKind.SYNTAX: "1064",
     }
 
+    def reflect(self, conn: sa.Connection, name: str, schema: str | None) -> sa.Table:
+        table = super().reflect(conn, name, schema)
+        for c in table.c:
+            # MySQL's DOUBLE/FLOAT reflect with asdecimal=True: read them as floats, as elsewhere
+            if isinstance(c.type, sa.Float) and c.type.asdecimal:
+                c.type.asdecimal = False
+        return table
+
     @contextlib.contextmanager
     def statement_timeout(self, connection: sa.Connection, seconds: float | None) -> Iterator[None]:
         if not seconds:
