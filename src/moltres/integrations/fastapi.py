@@ -24,7 +24,7 @@ import functools
 import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Annotated, Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast, overload
 
 from moltres.utils.optional import require
 
@@ -35,9 +35,13 @@ from fastapi.responses import JSONResponse  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
-from moltres import AsyncDatabase, Database, async_connect, connect  # noqa: E402
+from moltres import Database  # noqa: E402
+from moltres.engine.executor import Executor  # noqa: E402
 from moltres.integrations._http_errors import error_headers, error_payload  # noqa: E402
 from moltres.utils.exceptions import MoltresError, ValidationError  # noqa: E402
+
+if TYPE_CHECKING:
+    from moltres import AsyncDatabase
 
 __all__ = [
     "STATE_ATTRIBUTE",
@@ -190,17 +194,26 @@ def _unit_of_work(request: Request) -> Iterator[Database]:
     except sa.exc.DBAPIError as exc:
         raise state.fail(exc) from None
     with connection:
-        yield connect(engine=connection, query_timeout=state.query_timeout)
+        # Share the app Database's compiled statements and reflected tables: reflecting again
+        # in every request would cost queries and, on SQLite, a read lock taken before each
+        # request's first write (two such requests deadlock, and one gets SQLITE_BUSY).
+        yield Database(Executor(app_db.engine, connection=connection, owns_engine=False, state=state))
         # Reached only when the route returned: an exception thrown into the generator
         # skips this, and closing the connection rolls the transaction back.
         try:
             connection.commit()
         except sa.exc.DBAPIError as exc:
+            # After a failed COMMIT the connection's state is the driver's guess (SQLite even
+            # keeps the transaction open): never hand it to another request.
+            connection.invalidate()
             raise state.fail(exc) from None
 
 
-async def _async_unit_of_work(request: Request) -> AsyncIterator[AsyncDatabase]:
+async def _async_unit_of_work(request: Request) -> AsyncIterator[Any]:
     """The async twin of :func:`_unit_of_work`."""
+    # The async side needs greenlet and an async driver: load it only for async apps.
+    from moltres import AsyncDatabase, async_connect
+
     app_db = cast("AsyncDatabase", _app_database(request, AsyncDatabase))
     state = app_db.executor.state
     try:
@@ -212,6 +225,7 @@ async def _async_unit_of_work(request: Request) -> AsyncIterator[AsyncDatabase]:
         try:
             await connection.commit()
         except sa.exc.DBAPIError as exc:
+            await connection.invalidate()
             raise state.fail(exc) from None
 
 
@@ -238,9 +252,7 @@ def get_db(db: Annotated[Database, Depends(_unit_of_work, scope="function")]) ->
     return db
 
 
-def get_async_db(
-    db: Annotated[AsyncDatabase, Depends(_async_unit_of_work, scope="function")],
-) -> AsyncDatabase:
+def get_async_db(db: Annotated[Any, Depends(_async_unit_of_work, scope="function")]) -> AsyncDatabase:
     """Like :func:`get_db`, for an :class:`AsyncDatabase` in ``app.state.moltres_db``.
 
     Example:

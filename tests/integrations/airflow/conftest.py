@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +163,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+@pytest.fixture
+def warehouse_conn(backend: Any, dsn: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Define the Airflow connection ``warehouse`` (``AIRFLOW_CONN_WAREHOUSE``) to the test's database."""
+    import json
+
+    import sqlalchemy as sa
+
+    url = sa.make_url(dsn)
+    if backend.name == "sqlite":
+        conn: dict[str, Any] = {"conn_type": "sqlite", "host": url.database}
+    else:
+        conn = {
+            "conn_type": "postgres",
+            "host": url.host,
+            "port": url.port or 5432,
+            "login": url.username,
+            "password": url.password or "",
+            "schema": url.database,
+            # The test's private schema, through the provider's documented extra.
+            "extra": {"sqlalchemy_query": {"options": url.query["options"]}},
+        }
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps(conn))
+    return "warehouse"

@@ -18,9 +18,9 @@ from moltres.table.schema import column
 
 pytest.importorskip("airflow.sdk")
 
-from airflow.sdk import DAG, task  # noqa: E402
+from airflow.sdk import DAG, task
 
-from moltres.integrations.airflow import (  # noqa: E402
+from moltres.integrations.airflow import (
     DataQualityCheck,
     MoltresDataQualityOperator,
     MoltresQueryOperator,
@@ -166,23 +166,7 @@ def test_xcom_round_trip_keeps_dates_decimals_and_bytes(run_dag, backend, dsn, d
         assert bytes(copied[0]["blob"]) == b"\x00\xffmoltres"
 
 
-def test_conn_id_from_an_airflow_conn_environment_variable(run_dag, backend, dsn, users, dag_id, monkeypatch):
-    url = sa.make_url(dsn)
-    if backend.name == "sqlite":
-        conn = {"conn_type": "sqlite", "host": url.database}
-    else:
-        conn = {
-            "conn_type": "postgres",
-            "host": url.host,
-            "port": url.port or 5432,
-            "login": url.username,
-            "password": url.password or "",
-            "schema": url.database,
-            # The test's private schema, through the provider's documented extra.
-            "extra": {"sqlalchemy_query": {"options": url.query["options"]}},
-        }
-    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps(conn))
-
+def test_conn_id_from_an_airflow_conn_environment_variable(run_dag, dsn, users, dag_id, warehouse_conn):
     with DAG(dag_id, schedule=None, start_date=START) as dag:
         adults = MoltresQueryOperator(
             task_id="adults",

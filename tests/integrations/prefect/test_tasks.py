@@ -17,11 +17,11 @@ from moltres.utils.exceptions import TableNotFoundError, ValidationError
 
 pytest.importorskip("prefect")
 
-from prefect import flow  # noqa: E402
-from prefect_sqlalchemy import SqlAlchemyConnector  # noqa: E402
+from prefect import flow
+from prefect_sqlalchemy import SqlAlchemyConnector
 
-from moltres.integrations.data_quality import DataQualityCheck  # noqa: E402
-from moltres.integrations.prefect import (  # noqa: E402
+from moltres.integrations.data_quality import DataQualityCheck
+from moltres.integrations.prefect import (
     MOLTRES_SQL_CACHE,
     DataQualityFailed,
     QualityResult,
@@ -192,7 +192,7 @@ def test_write_failure_leaves_the_target_as_it_was(dsn):
             dsn=dsn, table_name="target", data=[{"id": 2, "name": "a"}, {"id": 2, "name": "b"}], mode="overwrite"
         )
 
-    with pytest.raises(Exception, match="constraint|UNIQUE|duplicate"):
+    with pytest.raises(Exception, match=r"constraint|UNIQUE|duplicate"):
         pipeline()
     assert _rows(dsn, "target") == [{"id": 1, "name": "kept"}]
 
