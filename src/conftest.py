@@ -1,12 +1,15 @@
 """Doctest set-up: every docstring example runs against a small, fresh SQLite database.
 
 The examples refer to ``db`` (with tables ``users`` and ``orders``), ``col``, ``lit``, ``F``,
-``column`` and ``Window``, as a user's session would.
+``column`` and ``Window``, as a user's session would. Async examples call ``arun(work)``: it
+runs ``await work(adb)`` under ``asyncio.run``, with ``adb`` an ``AsyncDatabase`` on the same
+file, and returns the result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -29,7 +32,8 @@ ORDERS = [
 
 @pytest.fixture(autouse=True)
 def _doctest_database(doctest_namespace: dict[str, Any], tmp_path: Any) -> Iterator[None]:
-    db = connect(f"sqlite:///{tmp_path / 'doctest.db'}")
+    url = f"sqlite:///{tmp_path / 'doctest.db'}"
+    db = connect(url)
     db.create_table(
         "users",
         [column("id", "INTEGER", primary_key=True), column("name", "TEXT"), column("age", "INTEGER")],
@@ -45,6 +49,19 @@ def _doctest_database(doctest_namespace: dict[str, Any], tmp_path: Any) -> Itera
     ).collect()
     db.insert("users", USERS)
     db.insert("orders", ORDERS)
-    doctest_namespace.update(db=db, col=col, lit=lit, F=F, column=column, Window=Window)
+    doctest_namespace.update(db=db, col=col, lit=lit, F=F, column=column, Window=Window, arun=_async_runner(url))
     yield
     db.close()
+
+
+def _async_runner(url: str) -> Callable[[Callable[[Any], Awaitable[Any]]], Any]:
+    def arun(work: Callable[[Any], Awaitable[Any]]) -> Any:
+        async def main() -> Any:
+            from moltres import async_connect
+
+            async with await async_connect(url) as adb:
+                return await work(adb)
+
+        return asyncio.run(main())
+
+    return arun

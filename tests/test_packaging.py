@@ -163,7 +163,6 @@ def test_public_api_names_import(module):
     assert missing == [], f"{module} lacks public names {missing}"
 
 
-@pytest.mark.xfail(raises=(ImportError, AssertionError), strict=True, reason="the ASYNC issue (#3) adds them")
 @pytest.mark.parametrize("module", sorted(ASYNC_CONTRACT))
 def test_async_public_api_names_import(module):
     imported = importlib.import_module(module)

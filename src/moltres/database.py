@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 from typing_extensions import Self
 
 from moltres.dataframe.dataframe import DataFrame
-from moltres.engine.executor import Executor
+from moltres.dataframe.frame import Frame
+from moltres.engine.executor import Executor, QueryState
 from moltres.engine.url import create_engine, mask_password, resolve_dsn
 from moltres.expressions.column import Column, to_node
 from moltres.io.records import normalize_rows
@@ -34,7 +35,7 @@ from moltres.logical import plan as p
 from moltres.sql.compiler import validate_identifiers
 from moltres.sql.types import python_type_to_sql, type_name
 from moltres.table import mutations
-from moltres.table.schema import ColumnDef, column, to_sa_table
+from moltres.table.schema import ColumnDef, column, describe_table, has_table, table_names, to_sa_table
 from moltres.utils.exceptions import DatabaseConnectionError, MoltresError, ValidationError
 
 __all__ = ["Database", "connect"]
@@ -51,27 +52,39 @@ def _infer_types(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> l
     return types
 
 
-class Database:
-    """A database connection: hands out DataFrames and changes tables.
+class _HasState(Protocol):
+    @property
+    def state(self) -> QueryState: ...
 
-    Create one with :func:`moltres.connect`.
+
+X = TypeVar("X", bound=_HasState)
+F = TypeVar("F", bound=Frame[Any])
+Work = Callable[..., Any]
+Counts = Callable[..., int]  # a mutation returning the number of rows it wrote
+Changes = Callable[..., bool]  # a DDL statement returning whether it changed anything
+
+
+class BaseDatabase(Generic[X, F]):
+    """Every decision of the facade, shared by :class:`Database` and ``AsyncDatabase``.
+
+    The subclasses add only the I/O: the sync one calls its executor, the async one awaits
+    it. Each public method there is a line or two around one of the preparations here, which
+    validate arguments and say which function of :mod:`moltres.table.mutations` (or
+    :mod:`moltres.table.schema`) runs with which arguments.
     """
 
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: X) -> None:
         self._executor = executor
         self._staged: list[str] = []
 
-    # -------------------------------------------------------------------------------- basics
-
     @property
-    def engine(self) -> sa.Engine:
-        """The SQLAlchemy engine."""
-        return self._executor.engine
-
-    @property
-    def executor(self) -> Executor:
+    def executor(self) -> X:
         """The executor that runs this database's statements."""
         return self._executor
+
+    @property
+    def _state(self) -> QueryState:
+        return self._executor.state
 
     @property
     def dialect_name(self) -> str:
@@ -81,33 +94,17 @@ class Database:
             >>> db.dialect_name
             'sqlite'
         """
-        return self._executor.state.dialect_name
-
-    def __repr__(self) -> str:
-        return f"Database<{mask_password(self.engine.url.render_as_string(hide_password=True))}>"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Drop staged tables and release connections (the engine too, if moltres created it)."""
-        if self._executor.closed:
-            return
-        for name in self._staged:
-            with contextlib.suppress(MoltresError):
-                self._executor.execute(sa.text(f"DROP TABLE IF EXISTS {self._quote(name)}"))
-        self._staged.clear()
-        self._executor.close()
+        return self._state.dialect_name
 
     def _quote(self, name: str) -> str:
-        return str(self.engine.dialect.identifier_preparer.quote(name))
+        return str(self._state.dialect.identifier_preparer.quote(name))
+
+    def _frame(self, plan: p.Plan) -> F:
+        raise NotImplementedError
 
     # -------------------------------------------------------------------------------- frames
 
-    def table(self, name: str, schema: str | None = None) -> DataFrame:
+    def table(self, name: str, schema: str | None = None) -> F:
         """A DataFrame over every row of a table (nothing runs yet).
 
         Example:
@@ -119,9 +116,9 @@ class Database:
                 f"a table name must be a string, got {type(name).__name__}", suggestion="db.table('users')"
             )
         validate_identifiers([name])
-        return DataFrame(p.Table(name, schema), self._executor, self)
+        return self._frame(p.Table(name, schema))
 
-    def sql(self, text: str, params: Mapping[str, Any] | None = None, **kwparams: Any) -> DataFrame:
+    def sql(self, text: str, params: Mapping[str, Any] | None = None, **kwparams: Any) -> F:
         """A DataFrame over a SELECT you write, with ``:name`` parameters bound (never pasted).
 
         Example:
@@ -134,43 +131,27 @@ class Database:
                 suggestion="db.sql('SELECT * FROM t WHERE id = :id', id=1)",
             )
         bound = {**(params or {}), **kwparams}
-        return DataFrame(p.RawSQL(text, tuple(sorted(bound.items()))), self._executor, self)
+        return self._frame(p.RawSQL(text, tuple(sorted(bound.items()))))
 
-    def execute(self, text: str, params: Mapping[str, Any] | None = None, **kwparams: Any) -> int:
-        """Run one statement you write (DDL or DML) with ``:name`` parameters; return rows affected.
-
-        Example:
-            >>> db.execute("UPDATE users SET age = age WHERE id = :id", id=1)
-            1
-        """
+    @staticmethod
+    def _statement(text: str, params: Mapping[str, Any] | None, kwparams: Mapping[str, Any]) -> tuple[Any, Any]:
         if not isinstance(text, str) or not text.strip():
             raise ValidationError("execute() takes the text of one SQL statement")
-        outcome = self._executor.execute(sa.text(text), {**(params or {}), **kwparams})
-        self._executor.state.forget()
-        return outcome.rowcount
+        return sa.text(text), {**(params or {}), **kwparams}
 
-    def create_dataframe(
-        self, rows: object, schema: Sequence[ColumnDef] | Mapping[str, str] | Sequence[str] | None = None
-    ) -> DataFrame:
-        """A DataFrame over rows from Python (dicts, pandas, polars or Arrow).
-
-        Small inputs become inline ``VALUES`` in the query; larger ones are loaded into a
-        staging table, dropped when the database is closed.
-
-        Example:
-            >>> db.create_dataframe([{"x": 1}, {"x": 2}]).where(col("x") > 1).collect()
-            [{'x': 2}]
-        """
+    def _dataframe(
+        self, rows: object, schema: Sequence[ColumnDef] | Mapping[str, str] | Sequence[str] | None
+    ) -> tuple[F, tuple[Counts, QueryState, sa.Table, list[dict[str, Any]]] | None]:
+        """The frame for `rows`, and the staging work to run first when they are too many to inline."""
         data = normalize_rows(rows)
         names, types = self._frame_schema(data, schema)
         if len(data) <= INLINE_ROWS:
             values = tuple(tuple(to_node(row.get(c)) for c in names) for row in data)
-            return DataFrame(p.Values(tuple(names), values, tuple(types)), self._executor, self)
+            return self._frame(p.Values(tuple(names), values, tuple(types))), None
         name = f"moltres_df_{uuid.uuid4().hex[:12]}"
-        self.create_table(name, [column(c, t) for c, t in zip(names, types, strict=False)]).collect()
-        self._staged.append(name)
-        self.insert(name, data)
-        return self.table(name)
+        table = self._table_definition(name, [column(c, t) for c, t in zip(names, types, strict=False)], False, None)
+        self._staged.append(name)  # dropped on close(), whether or not staging gets to create it
+        return self.table(name), (mutations.stage_rows, self._state, table, data)
 
     @staticmethod
     def _frame_schema(
@@ -200,6 +181,144 @@ class Database:
 
     # -------------------------------------------------------------------------------- DDL
 
+    def _table_definition(
+        self,
+        name: str,
+        columns: Sequence[ColumnDef | sa.Column[Any]],
+        temporary: bool,
+        schema: str | None,
+    ) -> sa.Table:
+        return self._state.rules.adapt_table(to_sa_table(name, columns, schema=schema, temporary=temporary))
+
+    def _create_table(
+        self,
+        name: str,
+        columns: Sequence[ColumnDef | sa.Column[Any]],
+        if_not_exists: bool,
+        temporary: bool,
+        schema: str | None,
+    ) -> tuple[str, Changes, QueryState, sa.Table, bool]:
+        table = self._table_definition(name, columns, temporary, schema)
+        return f"CREATE TABLE {name}", mutations.create_table, self._state, table, if_not_exists
+
+    def _drop_table(
+        self, name: str, if_exists: bool, schema: str | None
+    ) -> tuple[str, Changes, QueryState, str, str | None, bool]:
+        validate_identifiers([name])
+        return f"DROP TABLE {name}", mutations.drop_table, self._state, name, schema, if_exists
+
+    def _create_index(
+        self, name: str, table: str, columns: str | Sequence[str], unique: bool
+    ) -> tuple[str, Changes, QueryState, str, str, list[str], bool]:
+        cols = [columns] if isinstance(columns, str) else list(columns)
+        validate_identifiers([name, table, *cols])
+        return f"CREATE INDEX {name}", mutations.create_index, self._state, name, table, cols, unique
+
+    _table_names = staticmethod(table_names)
+    _has_table = staticmethod(has_table)
+
+    def _describe(self, name: str) -> tuple[Callable[..., list[ColumnDef]], QueryState, str]:
+        return describe_table, self._state, name
+
+    # -------------------------------------------------------------------------------- rows
+
+    def _insert(self, table: str, rows: object) -> tuple[Counts, QueryState, str, list[dict[str, Any]]]:
+        data = normalize_rows(rows)
+        validate_identifiers([table])
+        return mutations.insert_rows, self._state, table, data
+
+    def _update(
+        self, table: str, where: Column | str | None, values: Mapping[str, Any]
+    ) -> tuple[Counts, QueryState, str, Column | str | None, Mapping[str, Any]]:
+        validate_identifiers([table])
+        return mutations.update_rows, self._state, table, where, values
+
+    def _delete(self, table: str, where: Column | str | None) -> tuple[Counts, QueryState, str, Column | str | None]:
+        validate_identifiers([table])
+        return mutations.delete_rows, self._state, table, where
+
+    def _merge(
+        self, table: str, rows: object, on: str | Sequence[str], update: Sequence[str] | None
+    ) -> tuple[Counts, QueryState, str, list[dict[str, Any]], list[str], Sequence[str] | None]:
+        keys = [on] if isinstance(on, str) else list(on)
+        validate_identifiers([table, *keys])
+        return mutations.merge_rows, self._state, table, normalize_rows(rows), keys, update
+
+    def _drop_staged(self) -> list[Any]:
+        """The statements that drop the staging tables of :meth:`create_dataframe`; forgets them."""
+        names, self._staged = self._staged, []
+        return [sa.text(f"DROP TABLE IF EXISTS {self._quote(name)}") for name in names]
+
+
+class Database(BaseDatabase[Executor, DataFrame]):
+    """A database connection: hands out DataFrames and changes tables.
+
+    Create one with :func:`moltres.connect`.
+    """
+
+    def _frame(self, plan: p.Plan) -> DataFrame:
+        return DataFrame(plan, self._executor, self)
+
+    # -------------------------------------------------------------------------------- basics
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine."""
+        return self._executor.engine
+
+    def __repr__(self) -> str:
+        return f"Database<{mask_password(self.engine.url.render_as_string(hide_password=True))}>"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop staged tables and release connections (the engine too, if moltres created it)."""
+        if self._executor.closed:
+            return
+        for statement in self._drop_staged():
+            with contextlib.suppress(MoltresError):
+                self._executor.execute(statement)
+        self._executor.close()
+
+    # -------------------------------------------------------------------------------- frames
+
+    def execute(self, text: str, params: Mapping[str, Any] | None = None, **kwparams: Any) -> int:
+        """Run one statement you write (DDL or DML) with ``:name`` parameters; return rows affected.
+
+        Example:
+            >>> db.execute("UPDATE users SET age = age WHERE id = :id", id=1)
+            1
+        """
+        outcome = self._executor.execute(*self._statement(text, params, kwparams))
+        self._state.forget()
+        return outcome.rowcount
+
+    def create_dataframe(
+        self, rows: object, schema: Sequence[ColumnDef] | Mapping[str, str] | Sequence[str] | None = None
+    ) -> DataFrame:
+        """A DataFrame over rows from Python (dicts, pandas, polars or Arrow).
+
+        Small inputs become inline ``VALUES`` in the query; larger ones are loaded into a
+        staging table, dropped when the database is closed.
+
+        Example:
+            >>> db.create_dataframe([{"x": 1}, {"x": 2}]).where(col("x") > 1).collect()
+            [{'x': 2}]
+        """
+        frame, staging = self._dataframe(rows, schema)
+        if staging is not None:
+            self._executor.atomic(*staging)
+        return frame
+
+    # -------------------------------------------------------------------------------- DDL
+
+    def _ddl(self, description: str, work: Changes, *args: Any) -> mutations.DDLOperation[bool]:
+        return mutations.DDLOperation(description, lambda: self._executor.atomic(work, *args))
+
     def create_table(
         self,
         name: str,
@@ -215,21 +334,7 @@ class Database:
             >>> db.create_table("notes", [column("id", "INTEGER", primary_key=True), column("body", "TEXT")]).collect()
             True
         """
-        table = self._executor.state.rules.adapt_table(to_sa_table(name, columns, schema=schema, temporary=temporary))
-
-        def run() -> bool:
-            def work(conn: sa.Connection) -> bool:
-                if if_not_exists and sa.inspect(conn).has_table(name, schema=schema):
-                    return False
-                table.create(conn)
-                return True
-
-            try:
-                return self._executor.atomic(work)
-            finally:
-                self._executor.state.forget(name, schema)
-
-        return mutations.DDLOperation(f"CREATE TABLE {name}", run)
+        return self._ddl(*self._create_table(name, columns, if_not_exists, temporary, schema))
 
     def drop_table(
         self, name: str, *, if_exists: bool = True, schema: str | None = None
@@ -242,23 +347,7 @@ class Database:
             >>> db.drop_table("orders").collect()  # already gone: if_exists=True makes it a no-op
             False
         """
-        validate_identifiers([name])
-        target = self._quote(name) if schema is None else f"{self._quote(schema)}.{self._quote(name)}"
-
-        def run() -> bool:
-            def work(conn: sa.Connection) -> bool:
-                exists = sa.inspect(conn).has_table(name, schema=schema)
-                if not exists and if_exists:
-                    return False
-                conn.execute(sa.text(f"DROP TABLE {target}"))
-                return True
-
-            try:
-                return self._executor.atomic(work)
-            finally:
-                self._executor.state.forget(name, schema)
-
-        return mutations.DDLOperation(f"DROP TABLE {name}", run)
+        return self._ddl(*self._drop_table(name, if_exists, schema))
 
     def create_index(
         self, name: str, table: str, columns: str | Sequence[str], *, unique: bool = False
@@ -269,25 +358,7 @@ class Database:
             >>> db.create_index("idx_users_age", "users", ["age"]).collect()
             True
         """
-        cols = [columns] if isinstance(columns, str) else list(columns)
-        validate_identifiers([name, table, *cols])
-
-        def run() -> bool:
-            def work(conn: sa.Connection) -> bool:
-                import contextlib as _cl
-
-                target = self._executor.state.catalog(lambda: _cl.nullcontext(conn)).table(table)
-                missing = [c for c in cols if c not in target.c]
-                if missing:
-                    from moltres.utils.exceptions import ColumnNotFoundError
-
-                    raise ColumnNotFoundError(missing[0], list(target.c.keys()), table=table)
-                sa.Index(name, *[target.c[c] for c in cols], unique=unique).create(conn)
-                return True
-
-            return self._executor.atomic(work)
-
-        return mutations.DDLOperation(f"CREATE INDEX {name}", run)
+        return self._ddl(*self._create_index(name, table, columns, unique))
 
     def tables(self) -> list[str]:
         """The names of the tables (and views) in the database.
@@ -296,9 +367,7 @@ class Database:
             >>> "users" in db.tables()
             True
         """
-        with self._executor.connection() as conn:
-            inspector = sa.inspect(conn)
-            return sorted(set(inspector.get_table_names()) | set(inspector.get_view_names()))
+        return self._executor.run(self._table_names)
 
     def table_exists(self, name: str) -> bool:
         """Whether a table of that name exists.
@@ -307,8 +376,7 @@ class Database:
             >>> db.table_exists("users"), db.table_exists("nope")
             (True, False)
         """
-        with self._executor.connection() as conn:
-            return bool(sa.inspect(conn).has_table(name))
+        return self._executor.run(self._has_table, name)
 
     def schema(self, name: str) -> list[ColumnDef]:
         """The columns of a table, as :class:`~moltres.table.schema.ColumnDef`.
@@ -317,18 +385,7 @@ class Database:
             >>> [c.name for c in db.schema("users")]
             ['id', 'name', 'age']
         """
-        with self._executor.connection() as conn:
-            table = self._executor.state.catalog(lambda: contextlib.nullcontext(conn)).table(name)
-        return [
-            ColumnDef(
-                c.name,
-                type_name(c.type),
-                nullable=bool(c.nullable),
-                primary_key=bool(c.primary_key),
-                unique=bool(c.unique),
-            )
-            for c in table.c
-        ]
+        return self._executor.run(*self._describe(name))
 
     # -------------------------------------------------------------------------------- rows
 
@@ -339,9 +396,7 @@ class Database:
             >>> db.insert("users", [{"id": 5, "name": "Eve", "age": 41}])
             1
         """
-        data = normalize_rows(rows)
-        validate_identifiers([table])
-        return self._executor.atomic(mutations.insert_rows, self._executor.state, table, data)
+        return self._executor.atomic(*self._insert(table, rows))
 
     def update(self, table: str, *, where: Column | str | None = None, set: Mapping[str, Any]) -> int:
         """``UPDATE`` the rows matching `where`; return how many changed.
@@ -350,8 +405,7 @@ class Database:
             >>> db.update("users", where=col("id") == 1, set={"age": col("age") + 1})
             1
         """
-        validate_identifiers([table])
-        return self._executor.atomic(mutations.update_rows, self._executor.state, table, where, set)
+        return self._executor.atomic(*self._update(table, where, set))
 
     def delete(self, table: str, *, where: Column | str | None = None) -> int:
         """``DELETE`` the rows matching `where`; return how many were removed.
@@ -360,8 +414,7 @@ class Database:
             >>> db.delete("users", where=col("age") < 35)
             1
         """
-        validate_identifiers([table])
-        return self._executor.atomic(mutations.delete_rows, self._executor.state, table, where)
+        return self._executor.atomic(*self._delete(table, where))
 
     def merge(self, table: str, rows: object, *, on: str | Sequence[str], update: Sequence[str] | None = None) -> int:
         """Upsert: insert rows, updating those whose `on` key already exists.
@@ -373,10 +426,7 @@ class Database:
             >>> db.merge("users", [{"id": 1, "name": "Ada", "age": 37}], on="id")
             1
         """
-        keys = [on] if isinstance(on, str) else list(on)
-        validate_identifiers([table, *keys])
-        data = normalize_rows(rows)
-        return self._executor.atomic(mutations.merge_rows, self._executor.state, table, data, keys, update)
+        return self._executor.atomic(*self._merge(table, rows, on, update))
 
     upsert = merge
 
@@ -429,11 +479,7 @@ def connect(
         >>> connect("sqlite://").dialect_name
         'sqlite'
     """
-    given = sum(x is not None for x in (dsn, engine, session))
-    if given > 1:
-        raise ValidationError("pass one of dsn, engine= or session=, not several")
-    if query_timeout is not None and (not isinstance(query_timeout, (int, float)) or query_timeout <= 0):
-        raise ValidationError(f"query_timeout must be a positive number of seconds, got {query_timeout!r}")
+    check_connect_arguments(dsn, engine, session, query_timeout)
     if session is not None:
         bind = session.get_bind()
         sa_engine = bind if isinstance(bind, sa.Engine) else bind.engine
@@ -446,20 +492,44 @@ def connect(
         return Database(Executor(engine, query_timeout=query_timeout, owns_engine=False))
     url = resolve_dsn(dsn)
     sa_engine = create_engine(url, **engine_options)
-    from moltres.sql.dialects import rules_for
-
-    rules = rules_for(sa_engine.dialect.name)
-    sa.event.listen(sa_engine, "connect", lambda dbapi_conn, record: rules.on_connect(dbapi_conn))
-    rules.configure_engine(sa_engine)
+    install_rules(sa_engine)
     try:
         with sa_engine.connect():
             pass
     except sa.exc.DBAPIError as exc:
         sa_engine.dispose()
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()
-        raise DatabaseConnectionError(
-            f"could not connect to {mask_password(url.render_as_string(hide_password=True))}: "
-            f"{mask_password(reason[0] if reason else type(exc).__name__)}",
-            suggestion="check that the server is running and that host, port, user, password and database are right",
-        ) from None
+        raise connection_failed(url, exc) from None
     return Database(Executor(sa_engine, query_timeout=query_timeout))
+
+
+# Shared with async_connect (moltres.async_database).
+
+
+def check_connect_arguments(dsn: object, engine: object, session: object, query_timeout: object) -> None:
+    """Refuse contradictory or malformed arguments to :func:`connect` and ``async_connect``."""
+    given = sum(x is not None for x in (dsn, engine, session))
+    if given > 1:
+        raise ValidationError("pass one of dsn, engine= or session=, not several")
+    if query_timeout is not None and (
+        not isinstance(query_timeout, (int, float)) or isinstance(query_timeout, bool) or query_timeout <= 0
+    ):
+        raise ValidationError(f"query_timeout must be a positive number of seconds, got {query_timeout!r}")
+
+
+def install_rules(engine: sa.Engine) -> None:
+    """Attach the dialect's connection set-up to an engine moltres created (for async: its sync_engine)."""
+    from moltres.sql.dialects import rules_for
+
+    rules = rules_for(engine.dialect.name)
+    sa.event.listen(engine, "connect", lambda dbapi_conn, record: rules.on_connect(dbapi_conn))
+    rules.configure_engine(engine)
+
+
+def connection_failed(url: sa.URL, exc: BaseException) -> DatabaseConnectionError:
+    """The error for a server that cannot be reached, with the password masked."""
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()
+    return DatabaseConnectionError(
+        f"could not connect to {mask_password(url.render_as_string(hide_password=True))}: "
+        f"{mask_password(reason[0] if reason else type(exc).__name__)}",
+        suggestion="check that the server is running and that host, port, user, password and database are right",
+    )

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from moltres.dataframe.frame import Frame
-from moltres.engine.executor import Executor, Rows
+from moltres.engine.executor import Executor, Rows, explain_plan
 from moltres.expressions import nodes as n
 from moltres.logical import plan as p
 from moltres.sql.compiler import CompiledQuery
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import polars
     import pyarrow
 
-__all__ = ["DataFrame", "render_table"]
+__all__ = ["DataFrame", "check_batch_size", "count_plan", "output_schema", "read_count", "render_table"]
 
 DEFAULT_BATCH = 10_000
 
@@ -54,6 +54,31 @@ def render_table(columns: list[str], rows: Rows, *, max_width: int = 40) -> str:
     return "\n".join(lines)
 
 
+# What the sync and async terminals share (AsyncDataFrame imports these).
+
+
+def output_schema(compiled: CompiledQuery) -> list[tuple[str, str]]:
+    """``(name, SQL type)`` for each column a compiled query returns."""
+    return [(c, type_name(t)) for c, t in zip(compiled.columns, compiled.types, strict=False)]
+
+
+def check_batch_size(size: object) -> int:
+    """`size` if it is a positive integer; else a ValidationError."""
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise ValidationError(f"batch size must be a positive integer, got {size!r}")
+    return size
+
+
+def count_plan(plan: p.Plan) -> p.Plan:
+    """The plan that counts the rows of `plan` into one row ``{"count": n}``."""
+    return p.Aggregate(plan, (), (n.Alias(n.Count(n.Star()), "count"),))
+
+
+def read_count(rows: Rows) -> int:
+    """The number in the result of :func:`count_plan`."""
+    return int(rows[0]["count"])
+
+
 class DataFrame(Frame[Executor]):
     """A lazy query on a database. Builders return new frames; terminals run SQL.
 
@@ -65,15 +90,7 @@ class DataFrame(Frame[Executor]):
     # -------------------------------------------------------------------------------- compile
 
     def _compiled(self, dialect: str | None = None) -> tuple[CompiledQuery, dict[str, Any]]:
-        if dialect is None or dialect == self._executor.state.dialect_name:
-            return self._executor.compile(self._plan)
-        from moltres.logical.rewrites import parameterize
-        from moltres.sql.dialects import compiler_for
-
-        compiler = compiler_for(dialect)
-        executor = self._executor
-        compiled = compiler.compile(self._plan, executor.state.catalog(executor.connection))
-        return compiled, compiled.params(parameterize(self._plan)[1])
+        return self._executor.compile(self._plan, dialect)
 
     def to_sql(self, dialect: str | None = None) -> str:
         """The SQL this frame runs, with placeholders for values.
@@ -132,8 +149,7 @@ class DataFrame(Frame[Executor]):
             >>> db.table("users").schema[0]
             ('id', 'INTEGER')
         """
-        compiled = self._compiled()[0]
-        return [(c, type_name(t)) for c, t in zip(compiled.columns, compiled.types, strict=False)]
+        return output_schema(self._compiled()[0])
 
     dtypes = schema
 
@@ -176,9 +192,7 @@ class DataFrame(Frame[Executor]):
             >>> sum(len(b) for b in db.table("users").iter_batches(2))
             3
         """
-        if not isinstance(size, int) or size < 1:
-            raise ValidationError(f"batch size must be a positive integer, got {size!r}")
-        return self._executor.stream(self._plan, size, timeout=timeout)
+        return self._executor.stream(self._plan, check_batch_size(size), timeout=timeout)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for batch in self.iter_batches():
@@ -212,9 +226,7 @@ class DataFrame(Frame[Executor]):
             >>> db.table("users").where(col("age") > 30).count()
             2
         """
-        plan = p.Aggregate(self._plan, (), (n.Alias(n.Count(n.Star()), "count"),))
-        rows = self._executor.fetch_all(plan)
-        return int(rows[0]["count"])
+        return read_count(self._executor.fetch_all(count_plan(self._plan)))
 
     def show(self, n: int = 20, *, truncate: int = 40) -> None:
         """Print the first `n` rows as a table.
@@ -237,13 +249,7 @@ class DataFrame(Frame[Executor]):
             >>> "users" in db.table("users").explain().lower()
             True
         """
-        from moltres.sql.ddl import Explain
-
-        compiled, params = self._compiled()
-        with self._executor.connection() as conn:
-            result = conn.execute(Explain(compiled.statement), params)
-            raw_rows = result.cursor.fetchall() if result.cursor is not None else []  # plan text, unconverted
-            return "\n".join(" ".join(str(v) for v in row if v is not None) for row in raw_rows)
+        return self._executor.run(explain_plan, self._executor.state, self._plan)
 
     def _distinct_values(self, node: n.Node) -> list[Any]:
         plan = p.Sort(p.Distinct(p.Project(self._plan, (n.Alias(node, "v"),))), (n.SortKey(n.Col("v")),))

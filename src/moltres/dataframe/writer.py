@@ -115,8 +115,17 @@ class DataFrameWriter(Generic[W]):
         return writer
 
     def _run(self, name: str, mode: SaveMode, must_exist: bool) -> Any:
+        # an int from the sync executor, an awaitable of one from the async executor
         executor = self._frame._executor
         return executor.atomic(save_plan, executor.state, self._frame._plan, name, mode, must_exist)
+
+    def _save_args(self, name: str, mode: str | None) -> tuple[str, SaveMode, bool]:
+        validate_identifiers([name])
+        return name, check_mode(mode) if mode is not None else self._mode, False
+
+    def _insert_args(self, name: str) -> tuple[str, SaveMode, bool]:
+        validate_identifiers([name])
+        return name, "overwrite" if self._explicit_mode and self._mode == "overwrite" else "append", True
 
     def save_as_table(self, name: str, mode: str | None = None) -> int:
         """Create or fill table `name` from this frame, inside the database; return the row count.
@@ -124,9 +133,7 @@ class DataFrameWriter(Generic[W]):
         The default mode raises if the table exists. ``overwrite`` replaces the table
         atomically: if the query fails, the old table is left intact.
         """
-        validate_identifiers([name])
-        chosen = check_mode(mode) if mode is not None else self._mode
-        return self._run(name, chosen, False)  # type: ignore[no-any-return]
+        return self._run(*self._save_args(name, mode))  # type: ignore[no-any-return]
 
     saveAsTable = save_as_table
 
@@ -139,8 +146,6 @@ class DataFrameWriter(Generic[W]):
             >>> db.table("users").where(col("id") == 2).write.insert_into("picked")
             1
         """
-        validate_identifiers([name])
-        mode: SaveMode = "overwrite" if self._explicit_mode and self._mode == "overwrite" else "append"
-        return self._run(name, mode, True)  # type: ignore[no-any-return]
+        return self._run(*self._insert_args(name))  # type: ignore[no-any-return]
 
     insertInto = insert_into

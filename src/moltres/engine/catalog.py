@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from moltres.utils.exceptions import TableNotFoundError
 
-__all__ = ["ReflectingCatalog"]
+__all__ = ["BoundCatalog", "ReflectingCatalog"]
 
 
 class ReflectingCatalog:
@@ -31,13 +31,26 @@ class ReflectingCatalog:
         self._sql: dict[tuple[str, tuple[tuple[str, Any], ...]], list[str]] = {}
         self._lock = threading.Lock()
 
-    def table(self, name: str, schema: str | None = None) -> sa.Table:
+    def bind(self, connect: Callable[[], AbstractContextManager[sa.Connection]]) -> BoundCatalog:
+        """This cache as seen by one caller, who looks up misses through `connect`."""
+        return BoundCatalog(self, connect)
+
+    def table(
+        self,
+        name: str,
+        schema: str | None = None,
+        *,
+        connect: Callable[[], AbstractContextManager[sa.Connection]] | None = None,
+    ) -> sa.Table:
         """The reflected table; raises ``TableNotFoundError`` naming the closest existing one."""
         key = (schema, name)
         found = self._tables.get(key)
         if found is not None:
             return found
-        with self._connect() as conn:
+        # No lock is held across the lookup: under asyncio every caller shares one thread, and
+        # a lock held while a greenlet waits for the database would block the event loop.
+        # Two callers may reflect the same table at once; the first result is kept.
+        with (connect or self._connect)() as conn:
             inspector = sa.inspect(conn)
             if not inspector.has_table(name, schema=schema):
                 known = inspector.get_table_names(schema=schema)
@@ -46,19 +59,24 @@ class ReflectingCatalog:
                     with suppress(NotImplementedError):
                         known += inspector.get_temp_table_names()
                 raise TableNotFoundError(name, known)
-            with self._lock:
-                table = self._reflect(conn, name, schema)
-                self._tables[key] = table
-        return table
+            table = self._reflect(conn, name, schema)
+        with self._lock:
+            return self._tables.setdefault(key, table)
 
-    def sql_columns(self, text: str, params: Mapping[str, Any]) -> list[str]:
+    def sql_columns(
+        self,
+        text: str,
+        params: Mapping[str, Any],
+        *,
+        connect: Callable[[], AbstractContextManager[sa.Connection]] | None = None,
+    ) -> list[str]:
         """The output columns of a raw SELECT, found by running it with ``LIMIT 0``."""
         key = (text, tuple(sorted((k, repr(v)) for k, v in params.items())))
         cached = self._sql.get(key)
         if cached is not None:
             return cached
         probe = sa.text(f"SELECT * FROM ({text.strip().rstrip(';')}) AS moltres_probe LIMIT 0")
-        with self._connect() as conn:
+        with (connect or self._connect)() as conn:
             names = list(conn.execute(probe, dict(params)).keys())
         self._sql[key] = names
         return names
@@ -71,3 +89,25 @@ class ReflectingCatalog:
                 self._sql.clear()
             else:
                 self._tables.pop((schema, name), None)
+
+
+class BoundCatalog:
+    """A :class:`ReflectingCatalog` seen by one caller: misses are looked up on its connection.
+
+    Each query binds its own view, so concurrent queries (threads, or asyncio tasks sharing
+    one thread) never reflect through one another's connection.
+    """
+
+    __slots__ = ("_cache", "_connect")
+
+    def __init__(self, cache: ReflectingCatalog, connect: Callable[[], AbstractContextManager[sa.Connection]]) -> None:
+        self._cache = cache
+        self._connect = connect
+
+    def table(self, name: str, schema: str | None = None) -> sa.Table:
+        """The reflected table (see :meth:`ReflectingCatalog.table`)."""
+        return self._cache.table(name, schema, connect=self._connect)
+
+    def sql_columns(self, text: str, params: Mapping[str, Any]) -> list[str]:
+        """The output columns of a raw SELECT (see :meth:`ReflectingCatalog.sql_columns`)."""
+        return self._cache.sql_columns(text, params, connect=self._connect)

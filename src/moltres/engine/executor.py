@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from moltres.engine.catalog import ReflectingCatalog
+from moltres.engine.catalog import BoundCatalog, ReflectingCatalog
 from moltres.engine.errors import translate_error
 from moltres.logical import plan as p
 from moltres.logical.rewrites import parameterize
@@ -26,10 +26,24 @@ from moltres.sql.dialects import rules_for
 from moltres.sql.dialects.base import Rules
 from moltres.utils.exceptions import CompilationError, MoltresError
 
-__all__ = ["Executor", "Outcome", "QueryState", "Rows", "shape_rows"]
+__all__ = [
+    "Connect",
+    "Executor",
+    "Outcome",
+    "QueryState",
+    "Rows",
+    "explain_plan",
+    "fetch_rows",
+    "on",
+    "prepare_on",
+    "run_statement",
+    "shape_rows",
+]
 
 T = TypeVar("T")
 Rows = list[dict[str, Any]]
+#: Opens (or lends) a connection for reflection: ``with connect() as conn: ...``
+Connect = Callable[[], contextlib.AbstractContextManager[sa.Connection]]
 
 _CACHE_SIZE = 1024
 _ids = itertools.count()
@@ -79,16 +93,30 @@ class QueryState:
         """The database's name: ``sqlite``, ``postgresql``, ``mysql``, ``duckdb``, ..."""
         return self.rules.name if self.rules.name != "default" else self.dialect.name
 
-    def catalog(self, connect: Callable[[], contextlib.AbstractContextManager[sa.Connection]]) -> ReflectingCatalog:
+    def catalog(self, connect: Connect) -> BoundCatalog:
         """The shared reflection cache, reached through `connect` on a miss."""
-        self._tables._connect = connect
-        return self._tables
+        return self._tables.bind(connect)
+
+    def timeout(self, seconds: float | None) -> float | None:
+        """The limit for one statement: `seconds`, or the database's default when None."""
+        return seconds if seconds is not None else self.query_timeout
 
     def prepare(
-        self, plan: p.Plan, connect: Callable[[], contextlib.AbstractContextManager[sa.Connection]]
+        self, plan: p.Plan, connect: Connect, dialect: str | None = None
     ) -> tuple[CompiledQuery, dict[str, Any]]:
-        """Compile a plan (or reuse the statement compiled for its shape) and bind its values."""
+        """Compile a plan (or reuse the statement compiled for its shape) and bind its values.
+
+        Args:
+            plan: The plan to compile.
+            connect: Lends a connection for reflecting tables the cache does not know yet.
+            dialect: Compile for another database instead (not cached), e.g. to show its SQL.
+        """
         shape, values = parameterize(plan)
+        if dialect is not None and dialect != self.dialect_name:
+            from moltres.sql.dialects import compiler_for
+
+            other = compiler_for(dialect).compile(plan, self.catalog(connect))
+            return other, other.params(values)
         key = shape
         compiled = self._compiled.get(key)
         if compiled is None:
@@ -114,6 +142,67 @@ class QueryState:
         return translate_error(exc, self.rules, sql=sql, timeout=timeout)
 
 
+def on(conn: sa.Connection) -> Connect:
+    """Lend `conn` for reflection (it stays open afterwards).
+
+    Example:
+        >>> with db.engine.connect() as conn, on(conn)() as same:
+        ...     same is conn
+        True
+    """
+    return lambda: contextlib.nullcontext(conn)
+
+
+# The functions below take a sync Connection; the sync executor calls them directly and the
+# async one through AsyncConnection.run_sync, so each decision is written once.
+
+
+def prepare_on(
+    conn: sa.Connection, state: QueryState, plan: p.Plan, dialect: str | None = None
+) -> tuple[CompiledQuery, dict[str, Any]]:
+    """:meth:`QueryState.prepare`, reflecting through `conn`."""
+    return state.prepare(plan, on(conn), dialect)
+
+
+def fetch_rows(conn: sa.Connection, state: QueryState, plan: p.Plan, timeout: float | None) -> Rows:
+    """Run a query on `conn` and return every row as a dict."""
+    compiled, params = state.prepare(plan, on(conn))
+    try:
+        with state.rules.statement_timeout(conn, timeout):
+            result = conn.execute(compiled.statement, params)
+            return shape_rows(compiled.columns, result.fetchall())
+    except sa.exc.DBAPIError as exc:
+        raise state.fail(exc, sql=compiled.sql, timeout=timeout) from None
+
+
+def run_statement(
+    conn: sa.Connection, state: QueryState, statement: Any, params: Any, timeout: float | None
+) -> Outcome:
+    """Run one statement (DDL, DML or text) on `conn`; return its row count and any rows."""
+    try:
+        with state.rules.statement_timeout(conn, timeout):
+            result = conn.execute(statement, params) if params is not None else conn.execute(statement)
+            if result.returns_rows:
+                keys = list(result.keys())
+                return Outcome(result.rowcount, keys, shape_rows(keys, result.fetchall()))
+            return Outcome(result.rowcount)
+    except sa.exc.DBAPIError as exc:
+        raise state.fail(exc, timeout=timeout) from None
+
+
+def explain_plan(conn: sa.Connection, state: QueryState, plan: p.Plan) -> str:
+    """The database's plan for a query (``EXPLAIN``), as text."""
+    from moltres.sql.ddl import Explain
+
+    compiled, params = state.prepare(plan, on(conn))
+    try:
+        result = conn.execute(Explain(compiled.statement), params)
+        raw_rows = result.cursor.fetchall() if result.cursor is not None else []  # plan text, unconverted
+    except sa.exc.DBAPIError as exc:
+        raise state.fail(exc, sql=compiled.sql) from None
+    return "\n".join(" ".join(str(v) for v in row if v is not None) for row in raw_rows)
+
+
 class Executor:
     """Runs compiled statements on a SQLAlchemy engine, or on a connection or session we do not own.
 
@@ -124,6 +213,8 @@ class Executor:
         connection: A ``Connection`` to use for everything; moltres never commits or closes it.
         query_timeout: Default limit in seconds for each statement.
         owns_engine: Dispose of the engine on :meth:`close`.
+        state: Share another executor's compiled statements and reflected tables (the async
+            executor lends its own to sync code it runs on one of its connections).
     """
 
     def __init__(
@@ -134,9 +225,10 @@ class Executor:
         connection: sa.Connection | None = None,
         query_timeout: float | None = None,
         owns_engine: bool = True,
+        state: QueryState | None = None,
     ) -> None:
         self.engine = engine
-        self.state = QueryState(engine.dialect, query_timeout=query_timeout)
+        self.state = state if state is not None else QueryState(engine.dialect, query_timeout=query_timeout)
         self._session = session
         self._connection = connection
         self._owns_engine = owns_engine
@@ -172,9 +264,6 @@ class Executor:
             except sa.exc.DBAPIError as exc:
                 raise self.state.fail(exc) from None
             yield conn
-
-    def _connector(self, conn: sa.Connection) -> Callable[[], contextlib.AbstractContextManager[sa.Connection]]:
-        return lambda: contextlib.nullcontext(conn)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sa.Connection]:
@@ -218,29 +307,30 @@ class Executor:
         except sa.exc.DBAPIError as exc:
             raise self.state.fail(exc) from None
 
+    def run(self, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work(connection, *args)`` on a connection for reading (no transaction of its own)."""
+        try:
+            with self.connection() as conn:
+                return work(conn, *args)
+        except sa.exc.DBAPIError as exc:
+            raise self.state.fail(exc) from None
+
     # -------------------------------------------------------------------------------- queries
 
-    def compile(self, plan: p.Plan) -> tuple[CompiledQuery, dict[str, Any]]:
+    def compile(self, plan: p.Plan, dialect: str | None = None) -> tuple[CompiledQuery, dict[str, Any]]:
         """Compile a plan, reflecting tables through a short-lived connection if needed."""
-        return self.state.prepare(plan, self.connection)
+        return self.state.prepare(plan, self.connection, dialect)
 
     def fetch_all(self, plan: p.Plan, *, timeout: float | None = None) -> Rows:
         """Run a query and return every row as a dict."""
-        timeout = timeout if timeout is not None else self.state.query_timeout
         with self.connection() as conn:
-            compiled, params = self.state.prepare(plan, self._connector(conn))
-            try:
-                with self.state.rules.statement_timeout(conn, timeout):
-                    result = conn.execute(compiled.statement, params)
-                    return shape_rows(compiled.columns, result.fetchall())
-            except sa.exc.DBAPIError as exc:
-                raise self.state.fail(exc, sql=compiled.sql, timeout=timeout) from None
+            return fetch_rows(conn, self.state, plan, self.state.timeout(timeout))
 
     def stream(self, plan: p.Plan, batch_size: int, *, timeout: float | None = None) -> Iterator[Rows]:
         """Run a query with a server-side cursor and yield lists of at most `batch_size` rows."""
-        timeout = timeout if timeout is not None else self.state.query_timeout
+        timeout = self.state.timeout(timeout)
         with self.connection() as conn:
-            compiled, params = self.state.prepare(plan, self._connector(conn))
+            compiled, params = prepare_on(conn, self.state, plan)
             try:
                 with self.state.rules.statement_timeout(conn, timeout):
                     result = conn.execute(
@@ -260,17 +350,8 @@ class Executor:
         self, statement: Any, params: Any = None, *, timeout: float | None = None, write: bool = True
     ) -> Outcome:
         """Run one statement (DDL, DML or text); return its affected row count and any rows."""
-        timeout = timeout if timeout is not None else self.state.query_timeout
         with self.connection(write=write) as conn:
-            try:
-                with self.state.rules.statement_timeout(conn, timeout):
-                    result = conn.execute(statement, params) if params is not None else conn.execute(statement)
-                    if result.returns_rows:
-                        keys = list(result.keys())
-                        return Outcome(result.rowcount, keys, shape_rows(keys, result.fetchall()))
-                    return Outcome(result.rowcount)
-            except sa.exc.DBAPIError as exc:
-                raise self.state.fail(exc, timeout=timeout) from None
+            return run_statement(conn, self.state, statement, params, self.state.timeout(timeout))
 
     def close(self) -> None:
         """Release the engine's connections if this executor created the engine."""

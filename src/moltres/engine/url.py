@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from typing import Any
 
 import sqlalchemy as sa
 
 from moltres.utils.exceptions import DatabaseConnectionError
 
-__all__ = ["create_engine", "mask_password", "resolve_dsn"]
+__all__ = ["asyncpg_arguments", "create_engine", "mask_password", "resolve_dsn"]
 
 _DEFAULT_DRIVERS = {
     "postgresql": "postgresql+psycopg",
@@ -88,6 +89,43 @@ def resolve_dsn(dsn: str | None, *, asynchronous: bool = False) -> sa.URL:
     return url
 
 
+def asyncpg_arguments(url: sa.URL, kwargs: dict[str, Any]) -> tuple[sa.URL, dict[str, Any]]:
+    """Move libpq's ``options=-c...`` and ``application_name`` from the URL to asyncpg's server settings.
+
+    psycopg understands these query parameters; asyncpg takes them as ``server_settings``
+    instead and would fail on the unknown keywords, so the same DSN works for both.
+
+    Example:
+        >>> url = sa.make_url("postgresql+asyncpg://u@h/db?options=-csearch_path%3Dapp&application_name=etl")
+        >>> new, kwargs = asyncpg_arguments(url, {})
+        >>> dict(new.query), kwargs["connect_args"]["server_settings"]
+        ({}, {'search_path': 'app', 'application_name': 'etl'})
+    """
+    query = dict(url.query)
+    settings: dict[str, str] = {}
+    tokens = shlex.split(str(query.pop("options", "")))
+    while tokens:
+        token = tokens.pop(0)
+        if token in ("-c", "--"):
+            token = tokens.pop(0) if tokens else ""
+        elif token.startswith(("-c", "--")):
+            token = token[2:]
+        key, sep, value = token.partition("=")
+        if not sep or not key:
+            raise DatabaseConnectionError(
+                f"cannot read the options parameter {token!r} of the DSN for asyncpg",
+                suggestion="write options as -cname=value, e.g. options=-csearch_path%3Dapp",
+            )
+        settings[key.replace("-", "_")] = value
+    if "application_name" in query:
+        settings["application_name"] = str(query.pop("application_name"))
+    if not settings:
+        return url, kwargs
+    connect_args = dict(kwargs.get("connect_args") or {})
+    connect_args["server_settings"] = {**settings, **(connect_args.get("server_settings") or {})}
+    return url.set(query=query), {**kwargs, "connect_args": connect_args}
+
+
 def create_engine(url: sa.URL, *, asynchronous: bool = False, **kwargs: Any) -> Any:
     """Create the SQLAlchemy engine for a URL, explaining a missing driver or unknown dialect.
 
@@ -99,6 +137,8 @@ def create_engine(url: sa.URL, *, asynchronous: bool = False, **kwargs: Any) -> 
         if asynchronous:
             from sqlalchemy.ext.asyncio import create_async_engine
 
+            if url.get_driver_name() == "asyncpg":
+                url, kwargs = asyncpg_arguments(url, kwargs)
             return create_async_engine(url, **kwargs)
         return sa.create_engine(url, **kwargs)
     except sa.exc.NoSuchModuleError:

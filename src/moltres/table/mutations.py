@@ -6,17 +6,29 @@ functions, the async one through ``run_sync``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
 from moltres.engine import operations
-from moltres.engine.executor import QueryState
+from moltres.engine.executor import QueryState, on
 from moltres.expressions.column import Column, to_node
 from moltres.utils.exceptions import ColumnNotFoundError, ValidationError
 
-__all__ = ["DDLOperation", "delete_rows", "insert_rows", "merge_rows", "normalize_keys", "update_rows"]
+__all__ = [
+    "AsyncDDLOperation",
+    "DDLOperation",
+    "create_index",
+    "create_table",
+    "delete_rows",
+    "drop_table",
+    "insert_rows",
+    "merge_rows",
+    "normalize_keys",
+    "stage_rows",
+    "update_rows",
+]
 
 R = TypeVar("R")
 
@@ -42,13 +54,79 @@ class DDLOperation(Generic[R]):
     execute = collect
 
     def __repr__(self) -> str:
-        return f"DDLOperation<{self.description}>"
+        return f"{type(self).__name__}<{self.description}>"
+
+
+class AsyncDDLOperation(DDLOperation[Awaitable[R]]):
+    """A schema change of an ``AsyncDatabase``: it runs when awaited, directly or via ``collect()``.
+
+    Example:
+        >>> async def demo(adb):
+        ...     created = await adb.create_table("tags", [column("id", "INTEGER")])
+        ...     again = await adb.create_table("tags", [column("id", "INTEGER")], if_not_exists=True).collect()
+        ...     return created, again
+        >>> arun(demo)
+        (True, False)
+    """
+
+    async def collect(self) -> R:
+        """Run the statement now."""
+        return await self._run()
+
+    execute = collect
+
+    def __await__(self) -> Generator[Any, None, R]:
+        return self.collect().__await__()
 
 
 def _table(state: QueryState, conn: sa.Connection, name: str) -> sa.Table:
-    import contextlib
+    return state.catalog(on(conn)).table(name)
 
-    return state.catalog(lambda: contextlib.nullcontext(conn)).table(name)
+
+# DDL as plain functions over a Connection (run by Executor.atomic or AsyncExecutor.atomic).
+# Each forgets what it changed, so the next query reflects the table anew.
+
+
+def create_table(conn: sa.Connection, state: QueryState, table: sa.Table, if_not_exists: bool) -> bool:
+    """``CREATE TABLE`` from a SQLAlchemy table; False when it exists and `if_not_exists` is set."""
+    try:
+        if if_not_exists and sa.inspect(conn).has_table(table.name, schema=table.schema):
+            return False
+        table.create(conn)
+        return True
+    finally:
+        state.forget(table.name, table.schema)
+
+
+def drop_table(conn: sa.Connection, state: QueryState, name: str, schema: str | None, if_exists: bool) -> bool:
+    """``DROP TABLE``; False when there is no such table and `if_exists` is set."""
+    preparer = conn.dialect.identifier_preparer
+    target = preparer.quote(name) if schema is None else f"{preparer.quote_schema(schema)}.{preparer.quote(name)}"
+    try:
+        if if_exists and not sa.inspect(conn).has_table(name, schema=schema):
+            return False
+        conn.execute(sa.text(f"DROP TABLE {target}"))
+        return True
+    finally:
+        state.forget(name, schema)
+
+
+def create_index(
+    conn: sa.Connection, state: QueryState, name: str, table: str, columns: Sequence[str], unique: bool
+) -> bool:
+    """``CREATE [UNIQUE] INDEX name ON table (columns)``, naming a missing column if there is one."""
+    target = _table(state, conn, table)
+    missing = [c for c in columns if c not in target.c]
+    if missing:
+        raise ColumnNotFoundError(missing[0], list(target.c.keys()), table=table)
+    sa.Index(name, *[target.c[c] for c in columns], unique=unique).create(conn)
+    return True
+
+
+def stage_rows(conn: sa.Connection, state: QueryState, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Create `table` and fill it with `rows`, in one go; return the row count."""
+    create_table(conn, state, table, False)
+    return insert_rows(conn, state, table.name, rows)
 
 
 def normalize_keys(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -14,11 +14,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from moltres.engine.executor import QueryState, on
 from moltres.sql.compiler import validate_identifiers
 from moltres.sql.types import parse_type
+from moltres.sql.types import type_name as sql_type_name
 from moltres.utils.exceptions import ValidationError
 
-__all__ = ["ColumnDef", "column", "to_sa_table"]
+__all__ = ["ColumnDef", "column", "describe_table", "has_table", "table_names", "to_sa_table"]
 
 
 @dataclass(frozen=True)
@@ -159,3 +161,33 @@ def to_sa_table(
     for target, target_columns in stubs.items():
         sa.Table(target, metadata, *target_columns, schema=schema)
     return sa.Table(name, metadata, *sa_columns, schema=schema, prefixes=prefixes)
+
+
+# Reading what the database holds: plain functions over a Connection, run by the sync
+# executor directly and by the async one through ``run_sync``.
+
+
+def table_names(conn: sa.Connection) -> list[str]:
+    """The names of the tables and views on `conn`, sorted."""
+    inspector = sa.inspect(conn)
+    return sorted(set(inspector.get_table_names()) | set(inspector.get_view_names()))
+
+
+def has_table(conn: sa.Connection, name: str) -> bool:
+    """Whether a table of that name exists on `conn`."""
+    return bool(sa.inspect(conn).has_table(name))
+
+
+def describe_table(conn: sa.Connection, state: QueryState, name: str) -> list[ColumnDef]:
+    """The columns of table `name` as :class:`ColumnDef` (reflected once, then cached in `state`)."""
+    table = state.catalog(on(conn)).table(name)
+    return [
+        ColumnDef(
+            c.name,
+            sql_type_name(c.type),
+            nullable=bool(c.nullable),
+            primary_key=bool(c.primary_key),
+            unique=bool(c.unique),
+        )
+        for c in table.c
+    ]

@@ -153,6 +153,39 @@ def _regexp_extract(value: str | None, pattern: str | None) -> str | None:
 _MATH = {"sqrt": math.sqrt, "floor": math.floor, "ceil": math.ceil, "pow": math.pow, "power": math.pow}
 
 
+class _AiosqliteCalls:
+    """The sqlite3 connection under aiosqlite, with its methods called on aiosqlite's thread.
+
+    aiosqlite owns a ``sqlite3.Connection`` on a worker thread and offers no public call for
+    ``create_aggregate``; SQLAlchemy's own adapter queues work on that thread the same way
+    (its ``isolation_level`` setter). Calls wait through ``run_async``, so they work wherever
+    SQLAlchemy runs sync code for an async engine (connect events, ``run_sync``).
+    """
+
+    __slots__ = ("_adapted",)
+
+    def __init__(self, adapted: Any) -> None:
+        self._adapted = adapted
+
+    def __getattr__(self, name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._adapted.run_async(lambda aio: aio._execute(getattr(aio._conn, name), *args, **kwargs))
+
+        return call
+
+
+def sqlite3_of(dbapi_connection: Any) -> Any:
+    """The ``sqlite3`` connection behind a DB-API connection, callable from sync code.
+
+    Under aiosqlite, SQLAlchemy hands out an adapter; its sqlite3 connection lives on another
+    thread, so calls are relayed there.
+    """
+    assert dbapi_connection is not None
+    if isinstance(dbapi_connection, sa.engine.interfaces.AdaptedConnection):
+        return _AiosqliteCalls(dbapi_connection)
+    return dbapi_connection
+
+
 class SQLiteRules(Rules):
     """SQLite's runtime behaviour."""
 
@@ -162,6 +195,7 @@ class SQLiteRules(Rules):
     def on_connect(self, dbapi_connection: Any) -> None:
         # hand transaction control to SQLAlchemy (its documented pysqlite recipe)
         dbapi_connection.isolation_level = None
+        dbapi_connection = sqlite3_of(dbapi_connection)
         dbapi_connection.create_function("regexp", 2, _regexp, deterministic=True)
         dbapi_connection.create_function("moltres_regexp_extract", 2, _regexp_extract, deterministic=True)
         dbapi_connection.create_aggregate("stddev_samp", 1, _StdDev)
@@ -200,8 +234,7 @@ class SQLiteRules(Rules):
         if not seconds:
             yield
             return
-        raw = connection.connection.dbapi_connection
-        assert raw is not None
+        raw = sqlite3_of(connection.connection.dbapi_connection)
         deadline = time.monotonic() + seconds
         raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
         try:

@@ -1,0 +1,237 @@
+"""The asyncio executor: the sync executor's decisions, awaited.
+
+Nothing here decides what SQL to run. :class:`~moltres.engine.executor.QueryState` compiles
+plans and caches them, and every step that needs a sync ``Connection`` (reflection,
+compiling, fetching, the multi-statement functions of :mod:`moltres.engine.operations`,
+:mod:`moltres.table.mutations` and :mod:`moltres.dataframe.writer`) runs through
+SQLAlchemy's ``AsyncConnection.run_sync``, where the async driver is driven from sync code.
+This module adds only what asyncio needs of its own: connections checked out per task, a
+transaction shared safely by the tasks started inside it, and a streaming loop that yields to
+the event loop between batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import itertools
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from moltres.engine.executor import Outcome, QueryState, Rows, fetch_rows, prepare_on, run_statement, shape_rows
+from moltres.logical import plan as p
+from moltres.sql.compiler import CompiledQuery
+from moltres.utils.exceptions import DatabaseConnectionError
+
+__all__ = ["AsyncExecutor"]
+
+T = TypeVar("T")
+
+_ids = itertools.count()
+
+
+class _TaskLock:
+    """Lets one task at a time use a connection; the task holding it may take it again.
+
+    A connection runs one statement at a time. Tasks started inside a transaction inherit it
+    (contextvars are copied into new tasks), so ``asyncio.gather(db.insert(...), ...)`` in an
+    ``async with db.transaction()`` block takes turns on the transaction's connection instead
+    of colliding on it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+
+    @contextlib.asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        me = asyncio.current_task()
+        if me is not None and self._owner is me:
+            yield
+            return
+        async with self._lock:
+            self._owner = me
+            try:
+                yield
+            finally:
+                self._owner = None
+
+
+@dataclass
+class _Shared:
+    """A connection several operations use in turn: an open transaction's, or one we were given."""
+
+    connection: AsyncConnection
+    lock: _TaskLock = field(default_factory=_TaskLock)
+
+
+class AsyncExecutor:
+    """Runs compiled statements on an ``AsyncEngine``, or on a connection or session we do not own.
+
+    Args:
+        engine: The async engine to connect with.
+        connection: An ``AsyncConnection`` to use for everything; moltres never commits or closes it.
+        session: An ``AsyncSession`` whose connection and transaction to use; moltres never
+            commits or closes it.
+        query_timeout: Default limit in seconds for each statement.
+        owns_engine: Dispose of the engine on :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        connection: AsyncConnection | None = None,
+        session: Any = None,
+        query_timeout: float | None = None,
+        owns_engine: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.state = QueryState(engine.sync_engine.dialect, query_timeout=query_timeout)
+        self._connection = connection
+        self._session = session
+        self._given = _TaskLock()
+        self._owns_engine = owns_engine
+        self._tx: contextvars.ContextVar[_Shared | None] = contextvars.ContextVar(
+            f"moltres_async_tx_{next(_ids)}", default=None
+        )
+        self.closed = False
+
+    # -------------------------------------------------------------------------------- connections
+
+    async def _shared(self) -> _Shared | None:
+        """The open transaction's connection, or the one we were given, if any."""
+        held = self._tx.get()
+        if held is not None:
+            return held
+        if self._connection is not None:
+            return _Shared(self._connection, self._given)
+        if self._session is not None:
+            return _Shared(await self._session.connection(), self._given)
+        return None
+
+    @contextlib.asynccontextmanager
+    async def connection(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A connection for one operation: the open transaction's, the given one, or a pooled one.
+
+        Pooled connections used for writes commit at the end of the block and roll back on
+        error. A task cancelled inside the block gives its connection back to the pool.
+        """
+        if self.closed:
+            raise DatabaseConnectionError(
+                "this AsyncDatabase is closed", suggestion="open a new one with moltres.async_connect(...)"
+            )
+        shared = await self._shared()
+        if shared is not None:
+            async with shared.lock.hold():
+                yield shared.connection
+            return
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                conn = await stack.enter_async_context(self.engine.begin() if write else self.engine.connect())
+            except sa.exc.DBAPIError as exc:
+                raise self.state.fail(exc) from None
+            yield conn
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """Run the block in one transaction (a SAVEPOINT when one is already open)."""
+        shared = await self._shared()
+        if shared is None:
+            async with self.connection(write=True) as conn:
+                token = self._tx.set(_Shared(conn))
+                try:
+                    yield conn
+                finally:
+                    self._tx.reset(token)
+            return
+        async with shared.lock.hold():
+            nested = await shared.connection.begin_nested()
+        token = self._tx.set(shared)
+        try:
+            yield shared.connection
+        except BaseException:
+            async with shared.lock.hold():
+                if nested.is_active:
+                    await nested.rollback()
+            raise
+        else:
+            async with shared.lock.hold():
+                if nested.is_active:
+                    await nested.commit()
+        finally:
+            self._tx.reset(token)
+
+    async def atomic(self, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work(connection, *args)`` on a sync view of a connection, all or nothing."""
+        try:
+            shared = await self._shared()
+            if shared is not None:
+                async with shared.lock.hold(), shared.connection.begin_nested():
+                    return await shared.connection.run_sync(work, *args)
+            async with self.connection(write=True) as conn:
+                return await conn.run_sync(work, *args)
+        except sa.exc.DBAPIError as exc:
+            raise self.state.fail(exc) from None
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work(connection, *args)`` on a sync view of a connection for reading."""
+        try:
+            async with self.connection() as conn:
+                return await conn.run_sync(work, *args)
+        except sa.exc.DBAPIError as exc:
+            raise self.state.fail(exc) from None
+
+    # -------------------------------------------------------------------------------- queries
+
+    async def compile(self, plan: p.Plan, dialect: str | None = None) -> tuple[CompiledQuery, dict[str, Any]]:
+        """Compile a plan, reflecting the tables it reads on a pooled connection if needed."""
+        return await self.run(prepare_on, self.state, plan, dialect)
+
+    async def fetch_all(self, plan: p.Plan, *, timeout: float | None = None) -> Rows:
+        """Run a query and return every row as a dict."""
+        return await self.run(fetch_rows, self.state, plan, self.state.timeout(timeout))
+
+    async def stream(self, plan: p.Plan, batch_size: int, *, timeout: float | None = None) -> AsyncIterator[Rows]:
+        """Run a query with a server-side cursor and yield lists of at most `batch_size` rows.
+
+        The connection is held until the iteration ends; close the iterator early with
+        ``contextlib.aclosing`` to give it back at once.
+        """
+        timeout = self.state.timeout(timeout)
+        async with self.connection() as conn:
+            compiled, params = await conn.run_sync(prepare_on, self.state, plan)
+            limit = contextlib.ExitStack()
+            try:
+                await conn.run_sync(lambda sync: limit.enter_context(self.state.rules.statement_timeout(sync, timeout)))
+                try:
+                    result = await conn.stream(compiled.statement, params, execution_options={"yield_per": batch_size})
+                    try:
+                        async for part in result.partitions(batch_size):
+                            yield shape_rows(compiled.columns, part)
+                    finally:
+                        await result.close()
+                finally:
+                    await conn.run_sync(lambda _: limit.close())
+            except sa.exc.DBAPIError as exc:
+                raise self.state.fail(exc, sql=compiled.sql, timeout=timeout) from None
+
+    async def execute(
+        self, statement: Any, params: Any = None, *, timeout: float | None = None, write: bool = True
+    ) -> Outcome:
+        """Run one statement (DDL, DML or text); return its affected row count and any rows."""
+        async with self.connection(write=write) as conn:
+            return await conn.run_sync(run_statement, self.state, statement, params, self.state.timeout(timeout))
+
+    async def close(self) -> None:
+        """Release the engine's connections if this executor created the engine."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._owns_engine:
+            await self.engine.dispose()
