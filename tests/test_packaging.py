@@ -40,7 +40,7 @@ CORE_MODULES = (
 )
 
 CONTRACT = {
-    "moltres": ["connect", "col", "lit", "column", "Database"],
+    "moltres": ["connect", "async_connect", "col", "lit", "column", "Database", "AsyncDatabase"],
     "moltres.table.schema": ["column", "ColumnDef"],
     "moltres.io.records": ["Records", "AsyncRecords"],
     "moltres.utils.exceptions": [
@@ -96,11 +96,6 @@ CONTRACT = {
         "lag",
         "lead",
     ],
-}
-
-# The async twins of the contract (the ASYNC issue, #3).
-ASYNC_CONTRACT = {
-    "moltres": ["async_connect", "AsyncDatabase"],
 }
 
 
@@ -163,20 +158,11 @@ def test_public_api_names_import(module):
     assert missing == [], f"{module} lacks public names {missing}"
 
 
-@pytest.mark.parametrize("module", sorted(ASYNC_CONTRACT))
-def test_async_public_api_names_import(module):
-    imported = importlib.import_module(module)
-    missing = [name for name in ASYNC_CONTRACT[module] if not hasattr(imported, name)]
-    assert missing == [], f"{module} lacks public names {missing}"
-
-
 def test_top_level_exports_are_the_contract():
     import moltres
 
-    promised = set(CONTRACT["moltres"]) | set(ASYNC_CONTRACT["moltres"])
-    assert promised <= set(moltres.__all__)
-    synchronous = [name for name in moltres.__all__ if name not in ASYNC_CONTRACT["moltres"]]
-    assert [name for name in synchronous if not hasattr(moltres, name)] == []
+    assert set(CONTRACT["moltres"]) <= set(moltres.__all__)
+    assert [name for name in moltres.__all__ if not hasattr(moltres, name)] == []
 
 
 def test_column_is_one_function_under_both_paths():
