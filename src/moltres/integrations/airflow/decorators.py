@@ -97,7 +97,7 @@ class _MoltresDecoratedOperator(DecoratedOperator, MoltresQueryOperator):  # typ
     @property
     def output(self) -> Any:
         """The result as an ``XComArg`` (``return_value``), as for any TaskFlow task."""
-        return DecoratedOperator.output.fget(self)  # type: ignore[attr-defined]
+        return DecoratedOperator.output.fget(self)  # type: ignore[attr-defined, unused-ignore]
 
     def execute(self, context: Any) -> Any:
         """Call the function with ``db`` and its arguments; publish its result."""

@@ -128,8 +128,7 @@ class _MoltresOperator(BaseOperator):  # type: ignore[misc, unused-ignore]
         if len(given) != 1:
             found = f"got {' and '.join(given)}" if given else "got none"
             raise ValidationError(
-                f"{type(self).__name__} '{self.task_id}' needs exactly one of conn_id, dsn or session "
-                f"({found})",
+                f"{type(self).__name__} '{self.task_id}' needs exactly one of conn_id, dsn or session ({found})",
                 suggestion='pass conn_id="my_connection" (an Airflow Connection), dsn="postgresql://..." '
                 "or session=<SQLAlchemy Session>",
             )
@@ -159,13 +158,11 @@ class _MoltresOperator(BaseOperator):  # type: ignore[misc, unused-ignore]
             finally:
                 db.close()
             return
-        hook = BaseHook.get_connection(self.conn_id).get_hook()
+        hook = BaseHook.get_connection(str(self.conn_id)).get_hook()  # type: ignore[no-untyped-call, unused-ignore]
         if not hasattr(hook, "get_sqlalchemy_engine"):
             raise ValidationError(
-                f"connection '{self.conn_id}' uses {type(hook).__name__}, "
-                "which cannot give a SQLAlchemy engine",
-                suggestion="use a SQL connection type (postgres, sqlite, mysql, ...) "
-                "whose provider is installed",
+                f"connection '{self.conn_id}' uses {type(hook).__name__}, which cannot give a SQLAlchemy engine",
+                suggestion="use a SQL connection type (postgres, sqlite, mysql, ...) whose provider is installed",
             )
         engine = hook.get_sqlalchemy_engine()
         db = connect(engine=engine, query_timeout=query_timeout)
@@ -203,7 +200,7 @@ class _ResultKeyMixin:
     @property
     def output(self) -> XComArg:
         """The result as an ``XComArg``, for ``data=query_task.output`` or a TaskFlow call."""
-        return XComArg(operator=self, key=self.result_key)
+        return XComArg(operator=self, key=self.result_key)  # type: ignore[call-overload, no-any-return, unused-ignore]
 
 
 class MoltresQueryOperator(_ResultKeyMixin, _MoltresOperator):
@@ -264,8 +261,7 @@ class MoltresQueryOperator(_ResultKeyMixin, _MoltresOperator):
         super().__init__(conn_id=conn_id, dsn=dsn, session=session, do_xcom_push=do_xcom_push, **kwargs)
         if not callable(query):
             raise ValidationError(
-                f"MoltresQueryOperator '{self.task_id}': query must be a callable, "
-                f"not {type(query).__name__}",
+                f"MoltresQueryOperator '{self.task_id}': query must be a callable, not {type(query).__name__}",
                 suggestion='pass query=lambda db: db.table("users").select()',
             )
         if output not in self.outputs:
@@ -303,13 +299,9 @@ class MoltresQueryOperator(_ResultKeyMixin, _MoltresOperator):
             self.log.info("Query returned %d rows (not pushed: do_xcom_push=False)", count)
             return None
         # Closed explicitly: over the cap, encoding stops midway through the cursor.
-        with contextlib.closing(df.collect(stream=True)) as chunks:
-            payload = encode_rows(
-                chunks, df.columns, max_rows=self.xcom_max_rows, max_bytes=self.xcom_max_bytes
-            )
-        self.log.info(
-            "Query returned %d rows; pushing them as XCom %r", payload["row_count"], self.result_key
-        )
+        with contextlib.closing(df.collect(stream=True)) as chunks:  # type: ignore[type-var, unused-ignore]
+            payload = encode_rows(chunks, df.columns, max_rows=self.xcom_max_rows, max_bytes=self.xcom_max_bytes)
+        self.log.info("Query returned %d rows; pushing them as XCom %r", payload["row_count"], self.result_key)
         return self._publish(context, payload)
 
 
@@ -373,8 +365,7 @@ class MoltresToTableOperator(_MoltresOperator):
         super().__init__(conn_id=conn_id, dsn=dsn, session=session, **kwargs)
         if mode is not None and if_exists is not None and mode != if_exists:
             raise ValidationError(
-                f"MoltresToTableOperator '{self.task_id}': mode={mode!r} and "
-                f"if_exists={if_exists!r} disagree",
+                f"MoltresToTableOperator '{self.task_id}': mode={mode!r} and if_exists={if_exists!r} disagree",
                 suggestion="pass only one of them (if_exists is an alias of mode)",
             )
         if not table_name:
@@ -417,8 +408,7 @@ class MoltresToTableOperator(_MoltresOperator):
                 return next(iter(found.values()))
             if found:
                 raise ValidationError(
-                    f"task '{self.task_id}': several upstream tasks pushed its input: "
-                    f"{', '.join(sorted(found))}",
+                    f"task '{self.task_id}': several upstream tasks pushed its input: {', '.join(sorted(found))}",
                     suggestion="pass data=<task>.output to say which one",
                 )
             if self.input_key is None:

@@ -42,9 +42,8 @@ from prefect import task  # noqa: E402
 from prefect.cache_policies import NO_CACHE, CachePolicy  # noqa: E402
 
 if TYPE_CHECKING:
-    from prefect.client.schemas.objects import TaskRun
+    from prefect.client.schemas.objects import State, TaskRun
     from prefect.context import TaskRunContext
-    from prefect.states import State
     from sqlalchemy.orm import Session
 
     from moltres import Database
@@ -224,11 +223,7 @@ class MoltresSQLCachePolicy(CachePolicy):  # type: ignore[misc, unused-ignore]
                 "sql": df.to_sql(),
                 "params": jsonable(df.params),
                 "options": jsonable(
-                    {
-                        k: inputs.get(k)
-                        for k in ("output", "stage_table", "checks", "fail_fast")
-                        if k in inputs
-                    }
+                    {k: inputs.get(k) for k in ("output", "stage_table", "checks", "fail_fast") if k in inputs}
                 ),
             }
         text = json.dumps(parts, sort_keys=True, default=repr)
@@ -279,9 +274,7 @@ def moltres_query(
         if output == "rows":
             return df.collect()
         if output != "table":
-            raise ValidationError(
-                f"unknown output {output!r}", suggestion='use output="rows" or output="table"'
-            )
+            raise ValidationError(f"unknown output {output!r}", suggestion='use output="rows" or output="table"')
         name = stage_table or _stage_name()
         count = df.write.mode("overwrite").save_as_table(name)
         return staging_reference(name, count)
