@@ -115,13 +115,12 @@ class QueryState:
         if dialect is not None and dialect != self.dialect_name:
             from moltres.sql.dialects import compiler_for
 
-            other = compiler_for(dialect).compile(plan, self.catalog(connect))
+            other = self._compile(compiler_for(dialect), plan, connect)
             return other, other.params(values)
         key = shape
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiler = self.rules.compiler_class(self.dialect)
-            compiled = compiler.compile(plan, self.catalog(connect))
+            compiled = self._compile(self.rules.compiler_class(self.dialect), plan, connect)
             if compiled.param_count != len(values):  # pragma: no cover - a compiler bug, not user error
                 raise CompilationError(
                     f"internal error: {compiled.param_count} parameters compiled for {len(values)} values",
@@ -131,6 +130,14 @@ class QueryState:
                 self._compiled.clear()
             self._compiled[key] = compiled
         return compiled, compiled.params(values)
+
+    def _compile(self, compiler: Any, plan: p.Plan, connect: Connect) -> CompiledQuery:
+        # compiling reflects tables and probes raw SQL (db.sql) on the database: its errors
+        # (a typo in the SQL, a missing parameter) become moltres errors like any other
+        try:
+            return compiler.compile(plan, self.catalog(connect))  # type: ignore[no-any-return]
+        except sa.exc.StatementError as exc:
+            raise self.fail(exc, sql=getattr(exc, "statement", None)) from None
 
     def forget(self, table: str | None = None, schema: str | None = None) -> None:
         """Drop cached reflection and compiled SQL after DDL changed `table` (or anything)."""
@@ -272,6 +279,14 @@ class Executor:
         if current is None and self._session is not None:
             current = self._session.connection()
         if current is not None:
+            if not self.state.rules.supports_savepoints:
+                from moltres.utils.exceptions import UnsupportedOperationError
+
+                raise UnsupportedOperationError(
+                    f"nested transactions need SAVEPOINTs, which {self.state.dialect_name} does not have",
+                    suggestion="use one transaction() block; an error inside it rolls the whole block back",
+                    dialect=self.state.dialect_name,
+                )
             nested = current.begin_nested()
             token = self._tx.set(current)
             try:
@@ -300,6 +315,10 @@ class Executor:
             current = self._session.connection()
         try:
             if current is not None:
+                if not self.state.rules.supports_savepoints:
+                    # no SAVEPOINT (DuckDB): the open transaction is the unit, and DuckDB
+                    # aborts it on any error
+                    return work(current, *args)
                 with current.begin_nested():
                     return work(current, *args)
             with self.connection(write=True) as conn:

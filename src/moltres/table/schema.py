@@ -68,7 +68,7 @@ class ColumnDef:
 
 def _default_sql(value: Any) -> str:
     if isinstance(value, bool):
-        return "1" if value else "0"
+        return "TRUE" if value else "FALSE"  # PostgreSQL refuses 1/0 for a BOOLEAN default
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):

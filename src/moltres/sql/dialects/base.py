@@ -40,6 +40,8 @@ class Rules:
     driver_extras: ClassVar[dict[str, str]] = {}
     # DDL inside a transaction is rolled back with it (false on MySQL: DDL commits implicitly)
     transactional_ddl: ClassVar[bool] = True
+    # SAVEPOINTs exist (false on DuckDB): nested work inside a transaction can roll back alone
+    supports_savepoints: ClassVar[bool] = True
     supports_server_side_cursors: ClassVar[bool] = False
     # the SQLSTATE or error number of each kind of error, where the driver gives one
     error_codes: ClassVar[dict[str, str]] = {}

@@ -97,6 +97,7 @@ class DuckDBRules(Rules):
     name = "duckdb"
     compiler_class = DuckDBCompiler
     driver_extras: ClassVar[dict[str, str]] = {"duckdb_engine": "duckdb"}
+    supports_savepoints = False
 
     def reflect(self, conn: sa.Connection, name: str, schema: str | None) -> sa.Table:
         # duckdb_engine's PostgreSQL-catalog reflection does not work on DuckDB; ask
@@ -119,12 +120,28 @@ class DuckDBRules(Rules):
             except ValidationError:
                 type_ = sa.types.NullType()
             columns.append(sa.Column(column_name, type_, nullable=nullable == "YES"))
+        keys = conn.execute(
+            sa.text(
+                "SELECT constraint_column_names FROM duckdb_constraints() WHERE table_name = :name "
+                "AND schema_name = coalesce(:schema, current_schema()) AND constraint_type = 'PRIMARY KEY'"
+            ),
+            {"name": name, "schema": schema},
+        ).fetchall()  # DuckDB wants a result read to its end before the next statement
+        for c in columns:
+            c.primary_key = any(c.name in row[0] for row in keys)
         return sa.Table(name, sa.MetaData(), *columns, schema=schema)
 
     def adapt_table(self, table: sa.Table) -> sa.Table:
         # duckdb has no SERIAL: integer keys are plain columns unless a sequence is asked for
         for c in table.c:
-            if c.autoincrement == "auto":
+            if c.autoincrement is True:
+                # autoincrement=True: a sequence, as a server default so that bulk loads use it too
+                quoted = '"' + f"{table.name}_{c.name}_seq".replace('"', '""') + '"'
+                nextval = "nextval('" + quoted.replace("'", "''") + "')"
+                c.server_default = sa.DefaultClause(sa.text(nextval.replace(":", "\\:")))
+                create = "CREATE SEQUENCE IF NOT EXISTS " + quoted.replace("%", "%%")
+                sa.event.listen(table, "before_create", sa.DDL(create))
+            if c.autoincrement in (True, "auto"):
                 c.autoincrement = False
         return table
 
@@ -171,7 +188,8 @@ class DuckDBRules(Rules):
         except ImportError:
             super().bulk_insert(connection, table, rows)
             return
-        names = list(table.c.keys())
+        # only the columns the rows give, so that the others get their defaults
+        names = [c for c in table.c.keys() if rows and c in rows[0]]
         arrow = pa.table({c: [row.get(c) for row in rows] for c in names})
         raw = connection.connection.dbapi_connection
         assert raw is not None
@@ -180,9 +198,13 @@ class DuckDBRules(Rules):
         raw.register(view, arrow)
         try:
             column_list = ", ".join(preparer.quote(c) for c in names)
-            raw.execute(f"INSERT INTO {preparer.format_table(table)} ({column_list}) SELECT {column_list} FROM {view}")
+            # through SQLAlchemy, so that a failure becomes a DBAPIError (and a moltres error)
+            connection.exec_driver_sql(
+                f"INSERT INTO {preparer.format_table(table)} ({column_list}) SELECT {column_list} FROM {view}"
+            )
         finally:
-            raw.unregister(view)
+            with contextlib.suppress(Exception):  # fails in an aborted transaction; never hide the cause
+                raw.unregister(view)
 
 
 RULES = DuckDBRules()

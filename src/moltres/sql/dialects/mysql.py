@@ -170,6 +170,21 @@ class MySQLRules(Rules):
         ErrorKind.SYNTAX: "1064",
     }
 
+    def error_code(self, exc: BaseException) -> str | None:
+        # the error number (1146), which error_codes lists; PyMySQL also gives a SQLSTATE (42S02)
+        args = getattr(getattr(exc, "orig", exc), "args", ())
+        if args and isinstance(args[0], int):
+            return str(args[0])
+        return super().error_code(exc)
+
+    def on_connect(self, dbapi_connection: Any) -> None:
+        # an explicit 0 in an AUTO_INCREMENT key is the value 0, not "the next number"
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'NO_AUTO_VALUE_ON_ZERO')")
+        finally:
+            cursor.close()
+
     def reflect(self, conn: sa.Connection, name: str, schema: str | None) -> sa.Table:
         table = super().reflect(conn, name, schema)
         for c in table.c:

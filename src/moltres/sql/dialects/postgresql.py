@@ -117,7 +117,8 @@ class PostgreSQLRules(Rules):
         if len(rows) < COPY_THRESHOLD or connection.dialect.driver != "psycopg":
             super().bulk_insert(connection, table, rows)
             return
-        names = list(table.c.keys())
+        # only the columns the rows give, so that the others get their defaults
+        names = [c for c in table.c.keys() if c in rows[0]]
         preparer = connection.dialect.identifier_preparer
         target = preparer.format_table(table)
         column_list = ", ".join(preparer.quote(c) for c in names)
