@@ -45,7 +45,8 @@ def test_guide_examples_run(dsn, users):
                 results[value.name] = value()
 
     assert results["moltres_example"] == {"table": "active_users_summary", "rows": 3, "mode": "append"}
-    assert results["conditional-pipeline"] == {"table": "checked_users", "rows": 3, "mode": "overwrite"}
+    # users older than 25: three of the fixture plus the one write_pipeline added
+    assert results["conditional-pipeline"] == {"table": "checked_users", "rows": 4, "mode": "overwrite"}
     assert results["quality-pipeline"]["overall_status"] == "passed"
     with connect(dsn) as db:
         assert db.table("all_users").count() == 5  # four users plus the one write_pipeline added
