@@ -125,9 +125,15 @@ class PostgreSQLRules(Rules):
         raw = connection.connection.dbapi_connection
         assert raw is not None
         cursor: Any = raw.cursor()  # a psycopg 3 cursor, which has copy()
-        with cursor, cursor.copy(f"COPY {target} ({column_list}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row.get(c) for c in names])
+        statement = f"COPY {target} ({column_list}) FROM STDIN"
+        import psycopg
+
+        try:
+            with cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row([row.get(c) for c in names])
+        except psycopg.Error as exc:  # the driver's own error: make it SQLAlchemy's, like any other
+            raise sa.exc.DBAPIError.instance(statement, None, exc, psycopg.Error) from None
 
 
 RULES = PostgreSQLRules()
