@@ -27,6 +27,7 @@ __all__ = [
     "ColumnNotFoundError",
     "MissingDependencyError",
     "UnsupportedOperationError",
+    "DataQualityError",
     "closest_match",
 ]
 
@@ -161,6 +162,16 @@ class ColumnNotFoundError(ValidationError):
         super().__init__(message, suggestion=suggestion, table=table, column=column)
         self.column = column
         self.known_columns = known
+
+
+class DataQualityError(MoltresError):
+    """Data-quality checks failed where they gate something (an ETL load); ``report`` holds the results."""
+
+    def __init__(self, message: str, *, report: object = None, suggestion: str | None = None) -> None:
+        super().__init__(
+            message, suggestion=suggestion or "see error.report for each check's failing rows and samples"
+        )
+        self.report = report
 
 
 class MissingDependencyError(MoltresError, ImportError):
