@@ -1,7 +1,8 @@
 """Doctest set-up: every docstring example runs against a small, fresh SQLite database.
 
 The examples refer to ``db`` (with tables ``users`` and ``orders``), ``col``, ``lit``, ``F``,
-``column`` and ``Window``, as a user's session would. Async examples call ``arun(work)``: it
+``column`` and ``Window``, as a user's session would, and to ``tmp``, a fresh folder (a
+``pathlib.Path``) for the files they read and write. Async examples call ``arun(work)``: it
 runs ``await work(adb)`` under ``asyncio.run``, with ``adb`` an ``AsyncDatabase`` on the same
 file, and returns the result.
 """
@@ -49,7 +50,9 @@ def _doctest_database(doctest_namespace: dict[str, Any], tmp_path: Any) -> Itera
     ).collect()
     db.insert("users", USERS)
     db.insert("orders", ORDERS)
-    doctest_namespace.update(db=db, col=col, lit=lit, F=F, column=column, Window=Window, arun=_async_runner(url))
+    doctest_namespace.update(
+        db=db, col=col, lit=lit, F=F, column=column, Window=Window, arun=_async_runner(url), tmp=tmp_path
+    )
     yield
     db.close()
 

@@ -27,9 +27,11 @@ from typing_extensions import Self
 
 from moltres.dataframe.dataframe import DataFrame
 from moltres.dataframe.frame import Frame
+from moltres.dataframe.reader import DataLoader, stage_columnar
 from moltres.engine.executor import Executor, QueryState
 from moltres.engine.url import create_engine, mask_password, resolve_dsn
 from moltres.expressions.column import Column, to_node
+from moltres.io.formats.arrow import is_columnar
 from moltres.io.records import normalize_rows
 from moltres.logical import plan as p
 from moltres.sql.compiler import validate_identifiers
@@ -309,6 +311,8 @@ class Database(BaseDatabase[Executor, DataFrame]):
             >>> db.create_dataframe([{"x": 1}, {"x": 2}]).where(col("x") > 1).collect()
             [{'x': 2}]
         """
+        if is_columnar(rows):
+            return stage_columnar(self, rows, schema, INLINE_ROWS)
         frame, staging = self._dataframe(rows, schema)
         if staging is not None:
             self._executor.atomic(*staging)
@@ -443,11 +447,20 @@ class Database(BaseDatabase[Executor, DataFrame]):
             yield self
 
     @property
-    def read(self) -> Any:
-        """Read files into DataFrames: ``db.read.csv(path)`` (see :mod:`moltres.dataframe.reader`)."""
-        from moltres.dataframe.reader import DataLoader
+    def read(self) -> DataLoader:
+        """Read files into DataFrames: ``db.read.csv(path)``, ``db.load("events.jsonl")``.
 
-        return DataLoader(self)
+        See :class:`~moltres.dataframe.reader.DataLoader`; ``db.read.last_report`` tells what
+        the last load did.
+
+        Example:
+            >>> db.read.format("parquet")
+            DataLoader<parquet>
+        """
+        loader: DataLoader | None = self.__dict__.get("_loader")
+        if loader is None:
+            loader = self.__dict__["_loader"] = DataLoader(self)
+        return loader
 
     load = read
 

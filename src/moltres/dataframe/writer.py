@@ -1,19 +1,22 @@
-"""``df.write``: save a frame's rows to a table, inside the database.
+"""``df.write``: save a frame's rows to a table, inside the database, or to a file.
 
 ``save_as_table`` and ``insert_into`` compile to ``CREATE TABLE ... AS SELECT`` and
 ``INSERT ... SELECT``; the rows never pass through Python. Each write is atomic.
+``csv``, ``json``, ``jsonl`` and ``parquet`` stream the rows into a file in batches.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, get_args
 
 import sqlalchemy as sa
 from typing_extensions import Self
 
 from moltres.engine import operations
-from moltres.engine.executor import QueryState
+from moltres.engine.executor import QueryState, schema_change
 from moltres.logical import plan as p
 from moltres.sql.compiler import validate_identifiers
 from moltres.utils.exceptions import ColumnNotFoundError, TableNotFoundError, ValidationError
@@ -29,6 +32,9 @@ _MODE_ALIASES = {"error": "error_if_exists", "errorifexists": "error_if_exists",
 
 W = TypeVar("W", bound="Frame[Any]")
 
+# rows per batch fetched while writing a file
+FILE_BATCH = 10_000
+
 
 def check_mode(mode: str) -> SaveMode:
     """Normalize a save mode, or raise a ValidationError listing the valid ones.
@@ -43,6 +49,7 @@ def check_mode(mode: str) -> SaveMode:
     return value  # type: ignore[return-value]
 
 
+@schema_change
 def save_plan(
     conn: sa.Connection,
     state: QueryState,
@@ -149,3 +156,170 @@ class DataFrameWriter(Generic[W]):
         return self._run(*self._insert_args(name))  # type: ignore[no-any-return]
 
     insertInto = insert_into
+
+    # -------------------------------------------------------------------------------- files
+
+    def format(self, name: str) -> Self:
+        """Choose the file format for :meth:`save`: ``csv``, ``json``, ``jsonl`` or ``parquet``."""
+        return self.option("format", name)
+
+    def save(self, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> int:
+        """Write to a file in the format set by :meth:`format`, given here, or named by the extension.
+
+        Example:
+            >>> db.table("users").write.mode("overwrite").save(tmp / "users.jsonl")
+            3
+        """
+        from moltres.io.sources import format_of
+
+        settings = {**self._options, **options}
+        chosen = format or settings.pop("format", None) or format_of(path)
+        settings.pop("format", None)
+        writers: dict[str, Callable[..., int]] = {
+            "csv": self.csv,
+            "json": self.json,
+            "jsonl": self.jsonl,
+            "parquet": self.parquet,
+        }
+        if not isinstance(chosen, str) or chosen not in writers:
+            raise ValidationError(f"cannot write the format {chosen!r}", suggestion="use one of: " + ", ".join(writers))
+        return writers[chosen](path, **settings)
+
+    def _write_file(self, path: str | os.PathLike[str], write: Callable[[Any, bool], int]) -> int:
+        """Check the mode against the file, then run ``write(frame, append)``; return the row count."""
+        if os.path.exists(path):
+            if self._mode == "error_if_exists":
+                raise ValidationError(
+                    f"{os.fspath(path)} already exists",
+                    suggestion="use .mode('overwrite') to replace it, or .mode('append') to add to it",
+                )
+            if self._mode == "ignore":
+                return 0
+        return write(self._frame, self._mode == "append" and os.path.exists(path))
+
+    def csv(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        header: bool = True,
+        delimiter: str = ",",
+        quote: str = '"',
+        escape: str | None = None,
+        null_value: str = "",
+        encoding: str = "utf-8",
+        compression: str | None = None,
+        progress: bool | None = None,
+    ) -> int:
+        """Write the rows to a CSV file (compressed by extension: ``.gz``, ``.bz2``, ``.xz``).
+
+        Rows stream from the database in batches, so memory stays flat; the file appears
+        whole or not at all. Returns the number of rows written.
+
+        Example:
+            >>> db.table("users").write.mode("overwrite").csv(tmp / "users.csv")
+            3
+        """
+        from moltres.io.formats.csv import CsvOptions, write_csv
+
+        options = CsvOptions(header, delimiter, quote, escape, null_value, encoding)
+        return self._write_file(
+            path,
+            lambda df, append: write_csv(
+                df.iter_batches(FILE_BATCH),
+                df.columns,
+                path,
+                options=options,
+                compression=compression,
+                append=append,
+                progress=progress,
+            ),
+        )
+
+    def json(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        encoding: str = "utf-8",
+        compression: str | None = None,
+        progress: bool | None = None,
+    ) -> int:
+        """Write the rows as one JSON array of objects (streamed; see :meth:`csv`).
+
+        Example:
+            >>> db.table("users").write.mode("overwrite").json(tmp / "users.json")
+            3
+        """
+        from moltres.io.formats.json import write_json
+
+        if self._mode == "append" and os.path.exists(path):
+            raise ValidationError(
+                f"cannot append to the JSON array in {os.fspath(path)}",
+                suggestion="write JSON Lines (.jsonl), which can be appended to, or use .mode('overwrite')",
+            )
+        return self._write_file(
+            path,
+            lambda df, append: write_json(
+                df.iter_batches(FILE_BATCH), path, compression=compression, encoding=encoding, progress=progress
+            ),
+        )
+
+    def jsonl(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        encoding: str = "utf-8",
+        compression: str | None = None,
+        progress: bool | None = None,
+    ) -> int:
+        """Write the rows as JSON Lines, one object per line (streamed; see :meth:`csv`).
+
+        Example:
+            >>> db.table("users").write.mode("overwrite").jsonl(tmp / "users.jsonl")
+            3
+        """
+        from moltres.io.formats.json import write_json
+
+        return self._write_file(
+            path,
+            lambda df, append: write_json(
+                df.iter_batches(FILE_BATCH),
+                path,
+                lines=True,
+                compression=compression,
+                append=append,
+                encoding=encoding,
+                progress=progress,
+            ),
+        )
+
+    def parquet(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        compression: str = "snappy",
+        partition_by: Sequence[str] | None = None,
+        progress: bool | None = None,
+    ) -> int:
+        """Write the rows to a Parquet file, or a Hive-partitioned folder with `partition_by`.
+
+        Rows arrive as Arrow batches (natively from DuckDB) and are written as they come.
+        ``.mode("append")`` adds files to a partitioned folder.
+
+        Example:
+            >>> db.table("users").write.mode("overwrite").parquet(tmp / "by_age", partition_by=["age"])
+            3
+        """
+        from moltres.io.formats.arrow import iter_arrow_batches
+        from moltres.io.formats.parquet import write_parquet
+
+        return self._write_file(
+            path,
+            lambda df, append: write_parquet(
+                iter_arrow_batches(df),
+                path,
+                compression=compression,
+                partition_by=partition_by,
+                append=append,
+                progress=progress,
+            ),
+        )

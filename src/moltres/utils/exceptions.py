@@ -28,6 +28,8 @@ __all__ = [
     "MissingDependencyError",
     "UnsupportedOperationError",
     "DataQualityError",
+    "DataFormatError",
+    "SourceNotFoundError",
     "closest_match",
 ]
 
@@ -176,3 +178,49 @@ class DataQualityError(MoltresError):
 
 class MissingDependencyError(MoltresError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
+
+
+class DataFormatError(ValidationError):
+    """Input data does not fit its format or schema: a malformed row, a value of the wrong type.
+
+    ``path``, ``line`` (1-based, in the file) and ``column`` say where, when known.
+
+    Example:
+        >>> err = DataFormatError("not a number: 'x'", path="a.csv", line=3, column="age")
+        >>> (err.line, err.column)
+        (3, 'age')
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        column: str | None = None,
+        suggestion: str | None = None,
+    ) -> None:
+        where = ", ".join(
+            part
+            for part in (
+                path,
+                f"line {line}" if line is not None else None,
+                f"column '{column}'" if column is not None else None,
+            )
+            if part
+        )
+        super().__init__(
+            f"{where}: {message}" if where else message,
+            suggestion=suggestion,
+            path=path,
+            line=line,
+            column=column,
+        )
+        self.reason = message
+        self.path = path
+        self.line = line
+        self.column = column
+
+
+class SourceNotFoundError(MoltresError, FileNotFoundError):
+    """A file to read does not exist; also a ``FileNotFoundError``."""

@@ -1,9 +1,28 @@
-"""DataFrame to Arrow: batched fetch into columnar arrays, no per-row objects kept."""
+"""Arrow: query results as record batches, and SQL types to Arrow types and back.
+
+:func:`iter_arrow_batches` is the columnar path that ``to_arrow``, ``to_pandas``,
+``to_polars`` and the Parquet writer share. DuckDB hands over Arrow batches natively; for
+other databases rows are fetched from a server-side cursor one batch at a time and turned
+into Arrow arrays column by column, so no Python object per cell outlives its batch.
+
+Example:
+    >>> import pyarrow, sqlalchemy as sa
+    >>> sql_to_arrow(sa.Integer()), arrow_to_sql(pyarrow.float64())
+    (DataType(int64), 'DOUBLE')
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
+from moltres.engine.executor import QueryState
+from moltres.table import mutations
+from moltres.utils.exceptions import ValidationError
 from moltres.utils.optional import require
 
 if TYPE_CHECKING:
@@ -11,21 +30,281 @@ if TYPE_CHECKING:
 
     from moltres.dataframe.dataframe import DataFrame
 
-__all__ = ["to_arrow"]
+__all__ = [
+    "BATCH_ROWS",
+    "arrow_to_sql",
+    "columnar_table",
+    "insert_arrow_table",
+    "is_columnar",
+    "is_nested",
+    "iter_arrow_batches",
+    "sql_to_arrow",
+    "to_arrow",
+    "to_python",
+]
+
+BATCH_ROWS = 50_000
 
 
-def to_arrow(df: DataFrame, batch_size: int = 50_000) -> pa.Table:
+def _pa() -> Any:
+    return require("pyarrow", "parquet")
+
+
+def sql_to_arrow(type_: sa.types.TypeEngine[Any]) -> pa.DataType | None:
+    """The Arrow type for a SQL column type, or None when there is no faithful one.
+
+    Example:
+        >>> import sqlalchemy as sa
+        >>> sql_to_arrow(sa.DateTime(timezone=True)), sql_to_arrow(sa.Numeric(10, 2))
+        (TimestampType(timestamp[us, tz=UTC]), Decimal128Type(decimal128(10, 2)))
+    """
+    pa = _pa()
+    if isinstance(type_, sa.Boolean):
+        return pa.bool_()
+    if isinstance(type_, sa.SmallInteger):
+        return pa.int16()
+    if isinstance(type_, sa.Integer):
+        return pa.int64()
+    if isinstance(type_, sa.Float):
+        return pa.float64()
+    if isinstance(type_, sa.Numeric):
+        precision, scale = type_.precision, type_.scale
+        if precision is None or precision > 38:
+            return None
+        return pa.decimal128(precision, scale or 0)
+    if isinstance(type_, sa.DateTime):
+        return pa.timestamp("us", tz="UTC" if type_.timezone else None)
+    if isinstance(type_, sa.Date):
+        return pa.date32()
+    if isinstance(type_, sa.Time):
+        return pa.time64("us")
+    if isinstance(type_, (sa.String, sa.Enum, sa.JSON, sa.Uuid)):
+        return pa.string()
+    if isinstance(type_, sa.LargeBinary):
+        return pa.binary()
+    return None
+
+
+def is_nested(type_: pa.DataType) -> bool:
+    """Whether an Arrow type holds lists, structs or maps.
+
+    Example:
+        >>> import pyarrow
+        >>> is_nested(pyarrow.list_(pyarrow.int64())), is_nested(pyarrow.string())
+        (True, False)
+    """
+    pa = _pa()
+    return bool(pa.types.is_nested(type_))
+
+
+def arrow_to_sql(type_: pa.DataType) -> str:
+    """The SQL type name to store an Arrow type in (nested types become ``JSON``).
+
+    Example:
+        >>> import pyarrow
+        >>> arrow_to_sql(pyarrow.timestamp("ms", tz="Europe/Paris")), arrow_to_sql(pyarrow.large_string())
+        ('TIMESTAMP WITH TIME ZONE', 'TEXT')
+    """
+    pa = _pa()
+    t = pa.types
+    if t.is_dictionary(type_):
+        return arrow_to_sql(type_.value_type)
+    if t.is_boolean(type_):
+        return "BOOLEAN"
+    if t.is_int8(type_) or t.is_int16(type_) or t.is_uint8(type_):
+        return "SMALLINT"
+    if t.is_int32(type_) or t.is_uint16(type_):
+        return "INTEGER"
+    if t.is_integer(type_):
+        return "BIGINT"
+    if t.is_floating(type_):
+        return "DOUBLE"
+    if t.is_decimal(type_):
+        return f"NUMERIC({type_.precision},{type_.scale})"
+    if t.is_timestamp(type_):
+        return "TIMESTAMP WITH TIME ZONE" if type_.tz else "TIMESTAMP"
+    if t.is_date(type_):
+        return "DATE"
+    if t.is_time(type_):
+        return "TIME"
+    if t.is_binary(type_) or t.is_large_binary(type_) or t.is_fixed_size_binary(type_):
+        return "BLOB"
+    if is_nested(type_):
+        return "JSON"
+    return "TEXT"
+
+
+# ------------------------------------------------------------------------------ query -> Arrow
+
+
+def _cell_fixer(type_: sa.types.TypeEngine[Any]) -> Callable[[Any], Any] | None:
+    """How to turn a fetched value into one Arrow takes for the column's Arrow type."""
+    if isinstance(type_, sa.JSON):
+        return lambda v: v if v is None or isinstance(v, str) else json.dumps(v, default=str)
+    if isinstance(type_, sa.Uuid):
+        return lambda v: v if v is None or isinstance(v, str) else str(v)
+    return None
+
+
+class _Columns:
+    """Turns lists of row tuples into record batches with stable column types."""
+
+    def __init__(self, names: Sequence[str], types: Sequence[sa.types.TypeEngine[Any]]) -> None:
+        self.names = list(names)
+        self.types: list[Any] = [sql_to_arrow(t) for t in types]
+        self.fixers = [_cell_fixer(t) for t in types]
+
+    def batch(self, rows: Sequence[Sequence[Any]]) -> pa.RecordBatch:
+        pa = _pa()
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in self.names]
+        arrays = []
+        for i, values in enumerate(columns):
+            fixer = self.fixers[i]
+            data = list(values) if fixer is None else [fixer(v) for v in values]
+            arrays.append(self._array(i, data))
+        return pa.RecordBatch.from_arrays(arrays, names=self.names)
+
+    def _array(self, i: int, data: list[Any]) -> pa.Array:
+        pa = _pa()
+        wanted = self.types[i]
+        with contextlib.suppress(pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+            array = pa.array(data, type=wanted)
+            if wanted is None and array.type != pa.null():
+                self.types[i] = array.type  # an untyped column (raw SQL) keeps its first real type
+            return array
+        # the values do not fit the declared type (SQLite stores anything anywhere): as text
+        self.types[i] = pa.string()
+        return pa.array([None if v is None else str(v) for v in data], type=pa.string())
+
+
+def iter_arrow_batches(df: DataFrame, batch_size: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """Run a DataFrame's query and yield its rows as Arrow record batches.
+
+    Column types come from the query (so an empty result still has them). Batches of a
+    column whose type the query does not know (raw SQL) take the type of its values.
+
+    Example:
+        >>> sum(b.num_rows for b in iter_arrow_batches(db.table("users"), 2))
+        3
+    """
+    _pa()
+    executor = df._executor
+    state = executor.state
+    with executor.connection() as conn:
+        compiled, params = state.prepare(df._plan, lambda: contextlib.nullcontext(conn))
+        columns = _Columns(compiled.columns, compiled.types)
+        try:
+            with state.rules.statement_timeout(conn, state.query_timeout):
+                native = state.rules.fetch_arrow(conn, compiled.statement, params, batch_size)
+                if native is not None:
+                    for batch in native:
+                        yield batch.rename_columns(columns.names)
+                    return
+                result = conn.execute(
+                    compiled.statement, params, execution_options={"stream_results": True, "yield_per": batch_size}
+                )
+                try:
+                    empty = True
+                    for part in result.partitions(batch_size):
+                        empty = False
+                        yield columns.batch(part)
+                    if empty:
+                        yield columns.batch([])
+                finally:
+                    result.close()
+        except sa.exc.DBAPIError as exc:
+            raise state.fail(exc, sql=compiled.sql, timeout=state.query_timeout) from None
+
+
+def to_arrow(df: DataFrame, batch_size: int = BATCH_ROWS) -> pa.Table:
     """Fetch a DataFrame as an Arrow table, batch by batch.
 
     Example:
         >>> to_arrow(db.table("users")).column_names
         ['id', 'name', 'age']
     """
-    pa = require("pyarrow", "parquet")
-    columns = df.columns
-    batches: list[Any] = []
-    for rows in df.iter_batches(batch_size):
-        batches.append(pa.RecordBatch.from_pylist(rows))
-    if not batches:
-        return pa.table({c: pa.array([], type=pa.null()) for c in columns})
-    return pa.Table.from_batches(batches).select(columns)
+    pa = _pa()
+    tables = [pa.Table.from_batches([b]) for b in iter_arrow_batches(df, batch_size)]
+    if len(tables) == 1:
+        return tables[0]
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+# ------------------------------------------------------------------------------ frames -> Arrow
+
+_COLUMNAR = {"pandas", "polars", "pyarrow"}
+
+
+def is_columnar(data: object) -> bool:
+    """Whether `data` is a pandas or polars DataFrame or an Arrow table or batch (no import needed).
+
+    Example:
+        >>> import pyarrow
+        >>> is_columnar([{"a": 1}]), is_columnar(pyarrow.table({"a": [1]}))
+        (False, True)
+    """
+    return type(data).__module__.split(".")[0] in _COLUMNAR
+
+
+def columnar_table(data: object) -> pa.Table:
+    """A pandas/polars DataFrame, Arrow table, record batch or reader as an Arrow table.
+
+    pandas' index is dropped; NaN in float columns becomes NULL only where pandas marks it
+    missing (``from_pandas`` semantics).
+
+    Example:
+        >>> import pyarrow
+        >>> columnar_table(pyarrow.record_batch({"a": [1, 2]})).num_rows
+        2
+    """
+    pa = _pa()
+    module = type(data).__module__.split(".")[0]
+    if module == "pandas":
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if module == "polars":
+        return data.to_arrow()  # type: ignore[attr-defined]
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    if isinstance(data, pa.RecordBatchReader):
+        return data.read_all()
+    raise ValidationError(
+        f"cannot read a {type(data).__name__} as a table",
+        suggestion="pass a pandas or polars DataFrame, or a pyarrow Table",
+    )
+
+
+def to_python(batch: pa.RecordBatch, as_text: Sequence[bool]) -> list[tuple[Any, ...]]:
+    """Rows of Python values from a record batch; columns flagged in `as_text` become JSON text.
+
+    Example:
+        >>> import pyarrow
+        >>> to_python(pyarrow.record_batch({"a": [1], "b": [[1, 2]]}), [False, True])
+        [(1, '[1, 2]')]
+    """
+    columns = []
+    for i, text in enumerate(as_text):
+        values = batch.column(i).to_pylist()
+        if text:
+            values = [None if v is None else json.dumps(v, default=str) for v in values]
+        columns.append(values)
+    return list(zip(*columns, strict=True))
+
+
+def insert_arrow_table(conn: sa.Connection, state: QueryState, table: sa.Table, data: pa.Table) -> int:
+    """``CREATE TABLE`` and fill it from an Arrow table, one batch at a time; return the row count.
+
+    Columns match by position. Nested columns go into JSON columns as Python values, into
+    text columns as JSON text.
+    """
+    mutations.create_table(conn, state, table, False)
+    columns = list(table.c.keys())
+    nested = [is_nested(f.type) for f in data.schema]
+    as_text = [n and not isinstance(table.c[c].type, sa.JSON) for n, c in zip(nested, columns, strict=True)]
+    for batch in data.to_batches(max_chunksize=BATCH_ROWS):
+        if any(nested):
+            state.rules.insert_tuples(conn, table, columns, to_python(batch, as_text))
+        else:
+            state.rules.insert_arrow(conn, table, columns, batch)
+    return int(data.num_rows)

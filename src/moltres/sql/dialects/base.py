@@ -8,14 +8,14 @@ database it is talking to; it asks the rules.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
 from moltres.sql.compiler import Compiler
 
-__all__ = ["ErrorKind", "Rules"]
+__all__ = ["ErrorKind", "Rules", "driver_rows", "insert_sql"]
 
 
 class ErrorKind:
@@ -40,6 +40,8 @@ class Rules:
     driver_extras: ClassVar[dict[str, str]] = {}
     # DDL inside a transaction is rolled back with it (false on MySQL: DDL commits implicitly)
     transactional_ddl: ClassVar[bool] = True
+    # CREATE TABLE ... AS SELECT keeps the declared column types (not on SQLite)
+    ctas_keeps_types: ClassVar[bool] = True
     # SAVEPOINTs exist (false on DuckDB): nested work inside a transaction can roll back alone
     supports_savepoints: ClassVar[bool] = True
     supports_server_side_cursors: ClassVar[bool] = False
@@ -86,6 +88,13 @@ class Rules:
         """Cancel statements run inside this block after `seconds`."""
         yield
 
+    # The driver stops a running statement itself when its asyncio task is cancelled (asyncpg,
+    # psycopg, aiomysql); when not, the async executor calls interrupt() from the event loop.
+    interrupts_on_cancel: ClassVar[bool] = False
+
+    def interrupt(self, dbapi_connection: Any) -> None:
+        """Stop the statement running on `dbapi_connection` (called from another thread)."""
+
     def upsert(
         self, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str], update: Sequence[str]
     ) -> Any:
@@ -112,3 +121,125 @@ class Rules:
     def temporary_prefix(self) -> str:
         """The keyword that makes a table temporary."""
         return "TEMPORARY"
+
+    # --- bulk transfer: files and columnar data in and out (used by moltres.io) -----------------
+
+    # lists, structs and maps can be stored in columns of their own (else only as JSON)
+    stores_nested: ClassVar[bool] = False
+
+    def insert_tuples(
+        self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert rows given as tuples of Python values in `columns` order, as one executemany.
+
+        Values go through the column types' bind processors (dates on SQLite, JSON ...)
+        first, as SQLAlchemy would; the statement goes to the driver as is.
+        """
+        if not rows:
+            return
+        connection.exec_driver_sql(
+            insert_sql(connection, table, columns), driver_rows(connection, table, columns, rows)
+        )
+
+    def insert_arrow(self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], batch: Any) -> None:
+        """Insert a ``pyarrow.RecordBatch`` whose columns are `columns`, in order."""
+        values = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+        self.insert_tuples(connection, table, columns, list(zip(*values, strict=True)))
+
+    def fetch_arrow(
+        self, connection: sa.Connection, statement: Any, params: dict[str, Any], batch_size: int
+    ) -> Iterator[Any] | None:
+        """Run a SELECT and yield ``pyarrow.RecordBatch`` es natively, or None if the driver cannot."""
+        return None
+
+    def load_csv(
+        self,
+        connection: sa.Connection,
+        table: sa.Table,
+        columns: Sequence[str],
+        *,
+        path: str,
+        chunks: Iterable[bytes],
+        compression: str | None,
+        header: bool,
+        delimiter: str,
+        quote: str,
+        escape: str | None,
+        null: str,
+    ) -> int | None:
+        """Load a UTF-8 CSV file into `table` with the database's own parser; return the row count.
+
+        None means the database has no parser of its own (nothing was read).
+
+        Either `path` (read by the database itself) or `chunks` (the decompressed bytes,
+        streamed to the server) is used. Malformed input raises
+        :class:`~moltres.utils.exceptions.DataFormatError` with the line and column.
+        """
+        return None
+
+    def load_parquet(
+        self, connection: sa.Connection, table: sa.Table | str, columns: Sequence[str], *, path: str
+    ) -> int | None:
+        """Load a Parquet file (or folder of them) with the database's own reader; return the row count.
+
+        Given a table name (a str) instead of a Table, create the table from the file's own
+        types (which keeps nested types where :attr:`stores_nested`). None means the
+        database has no reader of its own.
+        """
+        return None
+
+
+def insert_sql(connection: sa.Connection, table: sa.Table, columns: Sequence[str]) -> str:
+    """``INSERT INTO table (columns) VALUES (...)`` in the driver's own parameter style.
+
+    Example:
+        >>> engine = sa.create_engine("sqlite://")
+        >>> with engine.connect() as conn:
+        ...     insert_sql(conn, sa.table("t"), ["a", "b"])
+        'INSERT INTO t (a, b) VALUES (?, ?)'
+    """
+    dialect = connection.dialect
+    preparer = dialect.identifier_preparer
+    style = dialect.paramstyle
+    if style == "qmark":
+        marks = ["?"] * len(columns)
+    elif style == "numeric":
+        marks = [f":{i + 1}" for i in range(len(columns))]
+    elif style == "numeric_dollar":
+        marks = [f"${i + 1}" for i in range(len(columns))]
+    elif style in ("format", "pyformat"):
+        marks = ["%s"] * len(columns)
+    else:
+        marks = [f":p{i}" for i in range(len(columns))]
+    names = ", ".join(preparer.quote(c) for c in columns)
+    target = preparer.format_table(table)
+    if style in ("format", "pyformat"):
+        names, target = names.replace("%", "%%"), target.replace("%", "%%")
+    return f"INSERT INTO {target} ({names}) VALUES ({', '.join(marks)})"
+
+
+def driver_rows(
+    connection: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[Any]:
+    """Rows ready for the driver: bind processors applied (only where a column has one)."""
+    dialect = connection.dialect
+    active = []
+    for i, name in enumerate(columns):
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            active.append((i, processor))
+    if dialect.paramstyle == "named":
+        keys = [f"p{i}" for i in range(len(columns))]
+        return [dict(zip(keys, _processed(row, active), strict=True)) for row in rows]
+    if not active:
+        return rows if isinstance(rows, list) and (not rows or isinstance(rows[0], tuple)) else [tuple(r) for r in rows]
+    return [tuple(_processed(row, active)) for row in rows]
+
+
+def _processed(row: Sequence[Any], active: list[tuple[int, Any]]) -> list[Any]:
+    values = list(row)
+    for i, processor in active:
+        value = values[i]
+        if value is not None:  # NULL stays NULL (a JSON processor would store the JSON text 'null')
+            values[i] = processor(value)
+    return values

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -12,8 +13,9 @@ from sqlalchemy.dialects import postgresql
 
 from moltres.expressions import nodes as n
 from moltres.sql.compiler import Element, Relation
-from moltres.sql.dialects.base import ErrorKind, Rules
+from moltres.sql.dialects.base import ErrorKind, Rules, driver_rows
 from moltres.sql.dialects.postgresql import PostgreSQLCompiler
+from moltres.utils.exceptions import DataFormatError
 
 __all__ = ["RULES", "DuckDBCompiler", "DuckDBRules", "offline_dialect"]
 
@@ -206,5 +208,126 @@ class DuckDBRules(Rules):
             with contextlib.suppress(Exception):  # fails in an aborted transaction; never hide the cause
                 raw.unregister(view)
 
+    stores_nested = True
+
+    def insert_tuples(
+        self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        try:
+            import pyarrow as pa
+        except ImportError:
+            super().insert_tuples(connection, table, columns, rows)
+            return
+        if not rows:
+            return
+        values = driver_rows(connection, table, columns, rows)
+        arrays = [pa.array(list(column)) for column in zip(*values, strict=True)]
+        self.insert_arrow(connection, table, columns, pa.RecordBatch.from_arrays(arrays, names=list(columns)))
+
+    def insert_arrow(self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], batch: Any) -> None:
+        # DuckDB scans a registered Arrow batch in place: no per-row work in Python
+        raw: Any = connection.connection.dbapi_connection
+        view = f"__moltres_load_{threading.get_ident()}"
+        preparer = connection.dialect.identifier_preparer
+        renamed = batch.rename_columns([f"c{i}" for i in range(batch.num_columns)])
+        names = ", ".join(preparer.quote(c) for c in columns)
+        picks = ", ".join(f"c{i}" for i in range(len(columns)))
+        raw.register(view, renamed)
+        try:
+            connection.exec_driver_sql(
+                f"INSERT INTO {preparer.format_table(table)} ({names}) SELECT {picks} FROM {view}"
+            )
+        finally:
+            with contextlib.suppress(Exception):  # fails in an aborted transaction; never hide the cause
+                raw.unregister(view)
+
+    def fetch_arrow(
+        self, connection: sa.Connection, statement: Any, params: dict[str, Any], batch_size: int
+    ) -> Iterator[Any] | None:
+        compiled = statement.params(params).compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        values = compiled.construct_params()
+        positional = [values[name] for name in compiled.positiontup or ()]
+        raw: Any = connection.connection.dbapi_connection
+        relation = raw.sql(str(compiled), params=positional or None)
+        reader = (
+            relation.to_arrow_reader(batch_size)
+            if hasattr(relation, "to_arrow_reader")
+            else relation.fetch_arrow_reader(batch_size)
+        )
+        batches: Iterator[Any] = iter(reader)
+        return batches
+
+    def load_csv(
+        self,
+        connection: sa.Connection,
+        table: sa.Table,
+        columns: Sequence[str],
+        *,
+        path: str,
+        chunks: Iterable[bytes],
+        compression: str | None,
+        header: bool,
+        delimiter: str,
+        quote: str,
+        escape: str | None,
+        null: str,
+    ) -> int | None:
+        if compression not in (None, "gzip"):
+            return None
+        preparer = connection.dialect.identifier_preparer
+        types = ", ".join(
+            f"{_string(c)}: {_string(table.c[c].type.compile(dialect=connection.dialect))}" for c in columns
+        )
+        names = ", ".join(preparer.quote(c) for c in columns)
+        statement = (
+            f"INSERT INTO {preparer.format_table(table)} ({names}) SELECT * FROM read_csv("
+            f"$1, columns = {{{types}}}, header = $2, delim = $3, quote = $4, escape = $5, nullstr = $6, "
+            f"compression = $7, auto_detect = false)"
+        )
+        params = (path, header, delimiter, quote, escape or quote, null, compression or "none")
+        try:
+            return int(connection.exec_driver_sql(statement, params).rowcount)
+        except sa.exc.DBAPIError as exc:
+            raise _csv_error(exc) from None
+
+    def load_parquet(
+        self, connection: sa.Connection, table: sa.Table | str, columns: Sequence[str], *, path: str
+    ) -> int | None:
+        import os
+
+        preparer = connection.dialect.identifier_preparer
+        names = ", ".join(preparer.quote(c) for c in columns)
+        folder = os.path.isdir(path)
+        pattern = os.path.join(path, "**", "*.parquet") if folder else path
+        source = f"SELECT {names} FROM read_parquet($1, hive_partitioning = $2, union_by_name = true)"
+        if isinstance(table, str):
+            connection.exec_driver_sql(f"CREATE TABLE {preparer.quote(table)} AS {source}", (pattern, folder))
+            counted = connection.exec_driver_sql(f"SELECT count(*) FROM {preparer.quote(table)}")
+            return int(counted.scalar_one())
+        target = f"INSERT INTO {preparer.format_table(table)} ({names}) "
+        return int(connection.exec_driver_sql(target + source, (pattern, folder)).rowcount)
+
 
 RULES = DuckDBRules()
+
+
+def _string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_CSV_COLUMN = re.compile(r'converting column "([^"]+)"')
+
+
+def _csv_error(exc: sa.exc.DBAPIError) -> Exception:
+    """A DataFormatError naming line and column when read_csv rejected the data."""
+    message = str(exc.orig)
+    line = _CSV_LINE.search(message)
+    if line is None:
+        return exc
+    column = _CSV_COLUMN.search(message)
+    details = [part.strip() for part in message.splitlines()[1:4] if part.strip()]
+    reason = next((d for d in details if not d.startswith("Original Line")), message.splitlines()[0])
+    return DataFormatError(reason, line=int(line.group(1)), column=column.group(1) if column else None)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -11,7 +12,8 @@ from sqlalchemy.dialects import postgresql
 
 from moltres.expressions import nodes as n
 from moltres.sql.compiler import Compiler, Element, Relation
-from moltres.sql.dialects.base import ErrorKind, Rules
+from moltres.sql.dialects.base import ErrorKind, Rules, driver_rows
+from moltres.utils.exceptions import DataFormatError
 
 __all__ = ["RULES", "PostgreSQLCompiler", "PostgreSQLRules"]
 
@@ -135,5 +137,101 @@ class PostgreSQLRules(Rules):
         except psycopg.Error as exc:  # the driver's own error: make it SQLAlchemy's, like any other
             raise sa.exc.DBAPIError.instance(statement, None, exc, psycopg.Error) from None
 
+    def insert_tuples(
+        self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if len(rows) < COPY_THRESHOLD or connection.dialect.driver != "psycopg":
+            super().insert_tuples(connection, table, columns, rows)
+            return
+        values = driver_rows(connection, table, columns, rows)
+        with _copy(connection, table, columns, "") as copy:
+            for row in values:
+                copy.write_row(row)
+
+    def load_csv(
+        self,
+        connection: sa.Connection,
+        table: sa.Table,
+        columns: Sequence[str],
+        *,
+        path: str,
+        chunks: Iterable[bytes],
+        compression: str | None,
+        header: bool,
+        delimiter: str,
+        quote: str,
+        escape: str | None,
+        null: str,
+    ) -> int | None:
+        # COPY parses the file on the server: the bytes are streamed, never parsed in Python
+        if connection.dialect.driver != "psycopg":
+            return None
+        names = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)
+        options = [
+            "FORMAT csv",
+            f"HEADER {'true' if header else 'false'}",
+            f"DELIMITER {_literal(delimiter)}",
+            f"QUOTE {_literal(quote)}",
+            f"NULL {_literal(null)}",
+            f"FORCE_NULL ({names})",
+            "ENCODING 'UTF8'",
+        ]
+        if escape:
+            options.append(f"ESCAPE {_literal(escape)}")
+        with _copy(connection, table, columns, f" ({', '.join(options)})") as copy:
+            for chunk in chunks:
+                copy.write(chunk)
+        return copy.rows
+
 
 RULES = PostgreSQLRules()
+
+
+class _Copy:
+    """A COPY in progress (``write`` / ``write_row``), and the rows it loaded once done."""
+
+    def __init__(self, copy: Any) -> None:
+        self.write = copy.write
+        self.write_row = copy.write_row
+        self.rows = -1
+
+
+@contextlib.contextmanager
+def _copy(connection: sa.Connection, table: sa.Table, columns: Sequence[str], options: str) -> Iterator[_Copy]:
+    import psycopg
+
+    preparer = connection.dialect.identifier_preparer
+    names = ", ".join(preparer.quote(c) for c in columns)
+    statement = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN{options}"
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor: Any = raw.cursor()  # a psycopg 3 cursor, which has copy()
+    try:
+        with cursor:
+            with cursor.copy(statement) as copy:
+                target = _Copy(copy)
+                yield target
+            target.rows = int(cursor.rowcount)
+    except psycopg.Error as exc:
+        raise _copy_error(exc, statement) from None
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+_COPY_CONTEXT = re.compile(r"line (\d+)(?:, column ([^:]+?))?(?::|$)", re.MULTILINE)
+
+
+def _copy_error(exc: Any, statement: str) -> Exception:
+    """A DataFormatError naming line and column when COPY rejected the data, else the DB-API error."""
+    diag = getattr(exc, "diag", None)
+    context = getattr(diag, "context", None) or ""
+    sqlstate = getattr(diag, "sqlstate", None) or ""
+    found = _COPY_CONTEXT.search(context) if context.startswith("COPY") else None
+    # class 22 is "data exception" (a bad value or a malformed row), 23 a violated constraint
+    if found and sqlstate[:2] in ("22", "23"):
+        reason = getattr(diag, "message_primary", None) or str(exc).splitlines()[0]
+        return DataFormatError(reason, line=int(found.group(1)), column=found.group(2))
+    wrapped: Exception = sa.exc.DBAPIError.instance(statement, None, exc, type(exc))
+    return wrapped
