@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -81,7 +82,7 @@ def seed(db: Database) -> None:
 
 
 @cached_query(ttl=600, key="stats")
-def user_stats(db: Database) -> list[dict[str, object]]:
+def user_stats(db: Database) -> list[dict[str, Any]]:
     """Head-count and average age, cached for ten minutes."""
     return db.table("users").agg(F.count("*").alias("users"), F.avg(col("age")).alias("average_age")).collect()
 

@@ -30,10 +30,9 @@ from moltres.utils.optional import require
 
 require("fastapi", "fastapi")
 
+import sqlalchemy as sa  # noqa: E402
 from fastapi import Depends, FastAPI, HTTPException, Request  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
-
-import sqlalchemy as sa  # noqa: E402
 
 from moltres import Database  # noqa: E402
 from moltres.engine.executor import Executor  # noqa: E402
@@ -262,4 +261,4 @@ def get_async_db(db: Annotated[Any, Depends(_async_unit_of_work, scope="function
             async def users(db: Annotated[AsyncDatabase, Depends(get_async_db)]) -> list[dict]:
                 return await db.table("users").select().collect()
     """
-    return db
+    return cast("AsyncDatabase", db)

@@ -160,12 +160,11 @@ def cached_query(
         if key is not None:
             run.__qualname__ = f"{function.__qualname__}[{key}]"
         cached = st.cache_data(
-            run,
             ttl=ttl,
             max_entries=max_entries,
             show_spinner=show_spinner,
             hash_funcs=_HASH_FUNCS,
-        )
+        )(run)
         _cached_functions.setdefault(key, []).append(cached)
         return cast("F", cached)
 
@@ -201,7 +200,7 @@ def invalidate_query_cache(key: str | None = None) -> int:
 # ------------------------------------------------------------------------------ st.connection
 
 
-class MoltresConnection(BaseConnection[Database]):  # type: ignore[misc]  # streamlit is untyped here
+class MoltresConnection(BaseConnection[Database]):  # type: ignore[misc,unused-ignore]  # Any where streamlit is not installed
     """A moltres Database behind Streamlit's ``st.connection``.
 
     The URL comes from the ``url=`` keyword or from ``secrets.toml``::
@@ -231,7 +230,8 @@ class MoltresConnection(BaseConnection[Database]):  # type: ignore[misc]  # stre
     @property
     def db(self) -> Database:
         """The moltres Database."""
-        return cast("Database", self._instance)
+        db: Database = self._instance
+        return db
 
     def table(self, name: str) -> DataFrame:
         """Return a lazy DataFrame over a table."""
@@ -254,7 +254,8 @@ class MoltresConnection(BaseConnection[Database]):  # type: ignore[misc]  # stre
         def _query(instance: str, text: str, params: dict[str, Any]) -> list[dict[str, Any]]:
             return self.db.sql(text, **params).collect()
 
-        return cast("list[dict[str, Any]]", _query(str(self._connection_instance_id), text, params))
+        rows: list[dict[str, Any]] = _query(str(self._connection_instance_id), text, params)
+        return rows
 
     def reset(self) -> None:
         """Close the Database; the next use opens a new one."""
@@ -452,7 +453,10 @@ def query_builder(
                 st.dataframe(query.collect())
     """
     table = st.selectbox(
-        "Table", tables if tables is not None else db.tables(), index=None, placeholder="Choose a table",
+        "Table",
+        tables if tables is not None else db.tables(),
+        index=None,
+        placeholder="Choose a table",
         key=f"{key}.table",
     )
     if table is None:
@@ -562,4 +566,3 @@ def visualize_query(df: DataFrame, *, run: bool = True, max_rows: int = DEFAULT_
         left.metric("Execution time", f"{seconds * 1000:.1f} ms")
         right.metric("Rows", f"{row_count:,}" + ("+" if row_count >= max_rows else ""))
     return QueryReport(sql=sql, plan=plan, explain=explain, seconds=seconds, row_count=row_count)
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 from django.db import connections, transaction
@@ -120,7 +121,8 @@ def test_each_thread_uses_its_own_django_connection(people_default):
     def work() -> None:
         try:
             with django_engine("default").connect() as conn:
-                used.append(conn.connection.dbapi_connection._wrapper)  # the thread's wrapper
+                proxy: Any = conn.connection.dbapi_connection
+                used.append(proxy._wrapper)  # the thread's Django connection
         finally:
             connections.close_all()
 

@@ -31,7 +31,13 @@ def manage(*args: str, db: Path) -> str:
     env = {**os.environ, "MOLTRES_EXAMPLE_DB": str(db), "DJANGO_DEBUG": "0"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     done = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        check=False,
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout

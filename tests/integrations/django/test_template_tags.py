@@ -20,7 +20,7 @@ LIST = (
 
 def render(source: str = LIST, **context: object) -> str:
     defaults: dict[str, object] = {"where": "", "order": "name", "limit": None, "using": None, "timeout": None}
-    return Template(source).render(Context({**defaults, **context}))
+    return str(Template(source).render(Context({**defaults, **context})))
 
 
 @pytest.fixture(autouse=True)
@@ -57,7 +57,7 @@ def test_output_is_autoescaped(people_default):
     Person.objects.create(name="<script>alert(1)</script>", age=99)
     html = render(where="age = 99")
     assert "<script>" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;;" == html
+    assert html == "&lt;script&gt;alert(1)&lt;/script&gt;;"
 
 
 def test_where_is_never_raw_sql(alias, people):

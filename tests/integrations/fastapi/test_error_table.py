@@ -74,7 +74,7 @@ def _wrapped(driver_error: BaseException) -> ExecutionError:
     """Wrap a driver error the way the executor does: SQLAlchemy's, then ours, context chained."""
     try:
         try:
-            raise sa.exc.IntegrityError("INSERT ...", {}, driver_error)  # type: ignore[arg-type]
+            raise sa.exc.IntegrityError("INSERT ...", {}, driver_error)
         except sa.exc.DBAPIError:
             raise ExecutionError("a constraint was violated", sql="INSERT INTO t VALUES (?)") from None
     except ExecutionError as exc:

@@ -153,8 +153,7 @@ def test_example_app_renders_the_chosen_table(browser_binaries, streamlit_url):
         grid = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, '[data-testid="stDataFrame"]')))
         wait.until(lambda _: "Edsger" in (grid.get_attribute("textContent") or ""))
         cells = [
-            cell.get_attribute("textContent")
-            for cell in grid.find_elements(By.CSS_SELECTOR, 'td[role="gridcell"]')
+            cell.get_attribute("textContent") for cell in grid.find_elements(By.CSS_SELECTOR, 'td[role="gridcell"]')
         ]
         headers = [h.get_attribute("textContent") for h in grid.find_elements(By.CSS_SELECTOR, "th")]
         driver.save_screenshot(str(ARTIFACTS / "streamlit_example.png"))

@@ -175,7 +175,7 @@ def test_cached_query_with_a_database_argument_and_ttl(app_db):
     @cached_query(ttl=0.2)
     def head_count(db, minimum: int) -> int:
         calls.append(1)
-        return db.table("users").where(col("age") >= minimum).count()
+        return int(db.table("users").where(col("age") >= minimum).count())
 
     assert head_count(app_db, 40) == 2
     assert head_count(app_db, 40) == 2
@@ -264,7 +264,7 @@ def missing_session_db() -> None:
 
     st.session_state.other = 42
     name = st.radio("key", ["db", "other"])
-    get_db_from_session(name)
+    get_db_from_session(str(name))
 
 
 def test_session_errors_explain_what_to_do():
@@ -282,8 +282,11 @@ def connection_script(url: str | None) -> None:
 
     from moltres.integrations.streamlit import MoltresConnection
 
-    options = {"url": url} if url else {}
-    conn = st.connection("warehouse", type=MoltresConnection, **options)
+    conn = (
+        st.connection("warehouse", type=MoltresConnection, url=url)
+        if url
+        else st.connection("warehouse", type=MoltresConnection)
+    )
     st.write(conn.query("SELECT name FROM users WHERE age > :age ORDER BY name", age=40, ttl=60))
     st.write(conn.table("users").count())
     st.write(conn.sql("SELECT count(*) AS n FROM users WHERE city IS NULL").first())

@@ -220,9 +220,7 @@ class RestrictedEvaluator:
     def _eval_Name(self, node: ast.Name) -> Any:
         self._check_name(node.id)
         if node.id not in self.names:
-            raise self._refuse(
-                repr(node.id), f"unknown name; known names are {', '.join(sorted(self.names))}"
-            )
+            raise self._refuse(repr(node.id), f"unknown name; known names are {', '.join(sorted(self.names))}")
         return self.names[node.id]
 
     def _eval_Attribute(self, node: ast.Attribute) -> Any:
@@ -276,7 +274,7 @@ class RestrictedEvaluator:
     def _eval_Dict(self, node: ast.Dict) -> dict[Any, Any]:
         if any(key is None for key in node.keys):
             raise self._refuse("**mapping", "write the keys out")
-        return {self._eval(key): self._eval(value) for key, value in zip(node.keys, node.values) if key}
+        return {self._eval(key): self._eval(value) for key, value in zip(node.keys, node.values, strict=True) if key}
 
     def _arithmetic(self, op: ast.AST, *operands: Any) -> None:
         if any(_is_moltres(operand) for operand in operands):

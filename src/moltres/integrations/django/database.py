@@ -260,9 +260,7 @@ def django_engine(using: str = DEFAULT_DB_ALIAS) -> sa.Engine:
     return engine
 
 
-def get_moltres_db(
-    using: str | None = None, *, model: type[Any] | None = None, write: bool = False
-) -> Database:
+def get_moltres_db(using: str | None = None, *, model: type[Any] | None = None, write: bool = False) -> Database:
     """Return a moltres Database on Django's connection for a database alias.
 
     Queries see what the ORM wrote in the same transaction, writes join the enclosing

@@ -92,9 +92,7 @@ def moltres_query(
     column_list, sort_list = _as_list(columns), _as_list(order_by)
     alias = using or "default"
     cache = caches[getattr(settings, "MOLTRES_CACHE_ALIAS", "default")] if timeout else None
-    key = _cache_key(
-        table=table, where=where, columns=column_list, order_by=sort_list, limit=row_limit, using=alias
-    )
+    key = _cache_key(table=table, where=where, columns=column_list, order_by=sort_list, limit=row_limit, using=alias)
     if cache is not None:
         cached = cache.get(key)
         if cached is not None:

@@ -66,15 +66,15 @@ def render_table(rows: list[dict[str, Any]]) -> str:
     columns = _columns(rows)
     cells = [["NULL" if row.get(c) is None else str(row.get(c)) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(line[i]) for line in cells]) for i, c in enumerate(columns)]
-    lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines.append("-+-".join("-" * w for w in widths))
-    lines.extend(" | ".join(v.ljust(w) for v, w in zip(line, widths)).rstrip() for line in cells)
+    lines.extend(" | ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in cells)
     lines.append(f"({len(rows)} row{'' if len(rows) == 1 else 's'})")
     return "\n".join(lines)
 
 
 def write_result(value: Any, output: TextIO, fmt: str, limit: int | None = None) -> None:
-    """Print a query result in one of :data:`FORMATS`.
+    r"""Print a query result in one of :data:`FORMATS`.
 
     Example:
         >>> import io
@@ -96,7 +96,7 @@ def write_result(value: Any, output: TextIO, fmt: str, limit: int | None = None)
         output.write(render_table(rows) + "\n")
 
 
-class Command(BaseCommand):  # type: ignore[misc]  # django ships no type information
+class Command(BaseCommand):  # type: ignore[misc,unused-ignore]  # Any when django has no stubs
     """Evaluate a moltres DataFrame expression and print its rows."""
 
     help = (
