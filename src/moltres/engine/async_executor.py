@@ -23,7 +23,16 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from moltres.engine.executor import Outcome, QueryState, Rows, fetch_rows, prepare_on, run_statement, shape_rows
+from moltres.engine.executor import (
+    Outcome,
+    QueryState,
+    Rows,
+    fetch_rows,
+    prepare_on,
+    run_statement,
+    savepoint_needed,
+    shape_rows,
+)
 from moltres.logical import plan as p
 from moltres.sql.compiler import CompiledQuery
 from moltres.utils.exceptions import DatabaseConnectionError
@@ -172,6 +181,9 @@ class AsyncExecutor:
         try:
             shared = await self._shared()
             if shared is not None:
+                if not savepoint_needed(self.state.rules, work):
+                    async with shared.lock.hold():
+                        return await self._run_sync(shared.connection, work, *args)
                 async with shared.lock.hold(), shared.connection.begin_nested():
                     return await shared.connection.run_sync(work, *args)
             async with self.connection(write=True) as conn:

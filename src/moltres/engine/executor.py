@@ -37,6 +37,8 @@ __all__ = [
     "on",
     "prepare_on",
     "run_statement",
+    "savepoint_needed",
+    "schema_change",
     "shape_rows",
 ]
 
@@ -47,6 +49,29 @@ Connect = Callable[[], contextlib.AbstractContextManager[sa.Connection]]
 
 _CACHE_SIZE = 1024
 _ids = itertools.count()
+_SCHEMA_CHANGES: set[Callable[..., Any]] = set()
+W = TypeVar("W", bound=Callable[..., Any])
+
+
+def schema_change(work: W) -> W:
+    """Mark a unit of work (for ``atomic``) that runs DDL such as ``CREATE TABLE``.
+
+    Where DDL commits the open transaction by itself (MySQL), a SAVEPOINT around it would be
+    gone before its RELEASE; such work joins the open transaction as it is.
+    """
+    _SCHEMA_CHANGES.add(work)
+    return work
+
+
+def savepoint_needed(rules: Rules, work: Callable[..., Any]) -> bool:
+    """Whether ``atomic(work)`` inside an open transaction wraps `work` in a SAVEPOINT.
+
+    Not on DuckDB (no SAVEPOINTs: any error aborts the whole transaction), nor for DDL where
+    it commits implicitly (MySQL).
+    """
+    if not rules.supports_savepoints:
+        return False
+    return rules.transactional_ddl or work not in _SCHEMA_CHANGES
 
 
 @dataclass(frozen=True)
@@ -315,9 +340,7 @@ class Executor:
             current = self._session.connection()
         try:
             if current is not None:
-                if not self.state.rules.supports_savepoints:
-                    # no SAVEPOINT (DuckDB): the open transaction is the unit, and DuckDB
-                    # aborts it on any error
+                if not savepoint_needed(self.state.rules, work):
                     return work(current, *args)
                 with current.begin_nested():
                     return work(current, *args)

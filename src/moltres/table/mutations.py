@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 
 from moltres.engine import operations
-from moltres.engine.executor import QueryState, on
+from moltres.engine.executor import QueryState, on, schema_change
 from moltres.expressions.column import Column, to_node
 from moltres.utils.exceptions import ColumnNotFoundError, ValidationError
 
@@ -87,6 +87,7 @@ def _table(state: QueryState, conn: sa.Connection, name: str) -> sa.Table:
 # Each forgets what it changed, so the next query reflects the table anew.
 
 
+@schema_change
 def create_table(conn: sa.Connection, state: QueryState, table: sa.Table, if_not_exists: bool) -> bool:
     """``CREATE TABLE`` from a SQLAlchemy table; False when it exists and `if_not_exists` is set."""
     try:
@@ -98,6 +99,7 @@ def create_table(conn: sa.Connection, state: QueryState, table: sa.Table, if_not
         state.forget(table.name, table.schema)
 
 
+@schema_change
 def drop_table(conn: sa.Connection, state: QueryState, name: str, schema: str | None, if_exists: bool) -> bool:
     """``DROP TABLE``; False when there is no such table and `if_exists` is set."""
     preparer = conn.dialect.identifier_preparer
@@ -111,6 +113,7 @@ def drop_table(conn: sa.Connection, state: QueryState, name: str, schema: str | 
         state.forget(name, schema)
 
 
+@schema_change
 def create_index(
     conn: sa.Connection, state: QueryState, name: str, table: str, columns: Sequence[str], unique: bool
 ) -> bool:

@@ -197,7 +197,10 @@ class DuckDBRules(Rules):
         assert raw is not None
         view = f"__moltres_load_{threading.get_ident()}"
         preparer = connection.dialect.identifier_preparer
-        raw.register(view, arrow)
+        try:
+            raw.register(view, arrow)
+        except Exception as exc:  # e.g. the transaction was aborted: a DB-API error like any other
+            raise sa.exc.DBAPIError.instance(f"register {view}", None, exc, Exception) from None
         try:
             column_list = ", ".join(preparer.quote(c) for c in names)
             # through SQLAlchemy, so that a failure becomes a DBAPIError (and a moltres error)
