@@ -215,17 +215,24 @@ async def _async_unit_of_work(request: Request) -> AsyncIterator[Any]:
 
     app_db = cast("AsyncDatabase", _app_database(request, AsyncDatabase))
     state = app_db.executor.state
+    connection = app_db.engine.connect()
     try:
-        connection = await app_db.engine.connect()
+        await connection.start()
     except sa.exc.DBAPIError as exc:
         raise state.fail(exc) from None
-    async with connection:
-        yield async_connect(engine=connection, query_timeout=state.query_timeout)
+    try:
+        scoped = await async_connect(engine=connection, query_timeout=state.query_timeout)
+        # Share compiled statements and reflected tables, as the sync side does (see there).
+        # TODO(#6): pass state= once AsyncExecutor takes it like Executor does.
+        scoped.executor.state = state
+        yield scoped
         try:
             await connection.commit()
         except sa.exc.DBAPIError as exc:
             await connection.invalidate()
             raise state.fail(exc) from None
+    finally:
+        await connection.close()
 
 
 # A plain function depending on a function-scoped yield dependency: users write
