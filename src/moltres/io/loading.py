@@ -22,7 +22,7 @@ from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 
-from moltres.engine.executor import QueryState, on
+from moltres.engine.executor import QueryState, on, schema_change
 from moltres.io.progress import Progress
 from moltres.io.sources import Source
 from moltres.io.values import parse_type
@@ -216,6 +216,7 @@ def table_definition(rules: Rules, name: str, columns: Sequence[ColumnDef]) -> s
     return rules.adapt_table(to_sa_table(name, list(columns)))
 
 
+@schema_change
 def load_new_table(
     conn: sa.Connection,
     state: QueryState,

@@ -109,7 +109,9 @@ class Progress:
         else:
             columns += [MofNCompleteColumn() if self.total else TextColumn("{task.completed:,} rows")]
             columns += [TimeElapsedColumn()]
-        self._bar = RichProgress(*columns, console=Console(file=sys.stderr), transient=True)
+        console = Console(file=sys.stderr)
+        # on a terminal the bar disappears when done; elsewhere (a log) its final state stays
+        self._bar = RichProgress(*columns, console=console, transient=console.is_terminal)
         self._bar.start()
         self._task = self._bar.add_task(self.description, total=self.total, completed=self.done)
 

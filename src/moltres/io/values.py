@@ -167,6 +167,13 @@ def _parse_int(value: str) -> int:
     return int(value)
 
 
+def _parse_flag(value: str) -> int:
+    try:
+        return _parse_int(value)
+    except ValueError:
+        return int(_parse_bool(value))
+
+
 def _parse_float(value: str) -> float:
     if "_" in value:
         raise ValueError(f"not a number: {value!r}")
@@ -192,7 +199,8 @@ def _text_parser(type_: sa.types.TypeEngine[Any]) -> Callable[[str], Any] | None
     if isinstance(type_, sa.Boolean):
         return _parse_bool
     if isinstance(type_, sa.Integer):
-        return _parse_int
+        # a one-digit integer is how MySQL and MariaDB store booleans (TINYINT(1))
+        return _parse_flag if getattr(type_, "display_width", None) == 1 else _parse_int
     if isinstance(type_, sa.Float):  # Float and Double (before Numeric: Float subclasses it)
         return _parse_float
     if isinstance(type_, sa.Numeric):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from moltres.engine.executor import QueryState
+from moltres.engine.executor import QueryState, schema_change
 from moltres.table import mutations
 from moltres.utils.exceptions import ValidationError
 from moltres.utils.optional import require
@@ -292,6 +292,7 @@ def to_python(batch: pa.RecordBatch, as_text: Sequence[bool]) -> list[tuple[Any,
     return list(zip(*columns, strict=True))
 
 
+@schema_change
 def insert_arrow_table(conn: sa.Connection, state: QueryState, table: sa.Table, data: pa.Table) -> int:
     """``CREATE TABLE`` and fill it from an Arrow table, one batch at a time; return the row count.
 

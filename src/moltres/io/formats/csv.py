@@ -39,10 +39,12 @@ from moltres.io.values import FALSE_TOKENS, TRUE_TOKENS, Converter, infer_text_t
 from moltres.sql.dialects.base import Rules
 from moltres.sql.types import type_name
 from moltres.table.schema import ColumnDef, column
-from moltres.utils.exceptions import ValidationError
+from moltres.utils.exceptions import DataFormatError, ValidationError
 
 __all__ = ["CsvFile", "CsvOptions", "format_value", "write_csv"]
 
+# bytes Arrow parses per batch (each batch is one insert)
+ARROW_BLOCK = 4 << 20
 _UTF8 = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"}
 _BOM = b"\xef\xbb\xbf"
 
@@ -238,7 +240,7 @@ class CsvFile(FileReader):
         read = pacsv.ReadOptions(
             column_names=names,
             skip_rows=1 if o.header else 0,
-            block_size=4 << 20,
+            block_size=ARROW_BLOCK,
             encoding="utf8" if o.encoding.lower() in _UTF8 else o.encoding,
         )
         parse = pacsv.ParseOptions(
@@ -249,6 +251,7 @@ class CsvFile(FileReader):
             ignore_empty_lines=True,
         )
         report.method = "arrow"
+        savepoint = conn.begin_nested() if rules.supports_savepoints else None
         try:
             with self.source.open(progress.advance) as stream:
                 for batch in pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert):
@@ -257,14 +260,24 @@ class CsvFile(FileReader):
                         report.rows += batch.num_rows
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             # Arrow says what but not where: find the first bad line with the Python parser
-            for _ in self.rows(
-                types,
-                "raise",
-                LoadReport(report.path, "csv", report.table),
-                Progress("", total=None, unit="bytes", enabled=False),
-            ):
-                pass
-            raise self.error(str(exc).splitlines()[0]) from None
+            try:
+                quiet = Progress("", total=None, unit="bytes", enabled=False)
+                for _ in self.rows(types, "raise", LoadReport(report.path, "csv", report.table), quiet):
+                    pass
+            except DataFormatError:
+                if savepoint is not None:
+                    savepoint.rollback()
+                raise
+            if savepoint is None:
+                raise self.error(
+                    str(exc).splitlines()[0], suggestion="pass on_error='null' to parse row by row"
+                ) from None
+            # Python's parser takes every row (it is more lenient on some spellings): use it instead
+            savepoint.rollback()
+            report.rows = 0
+            return False
+        if savepoint is not None:
+            savepoint.commit()
         return True
 
     def rows(
