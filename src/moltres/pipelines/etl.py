@@ -89,13 +89,23 @@ class TableLoad:
         written = 0
         with target.transaction():
             if not exists:
-                types = {name: kind if kind != "NULL" else "TEXT" for name, kind in df.schema}
-                target.create_table(self.name, [column(name, kind) for name, kind in types.items()]).collect()
+                columns = [column(name, _portable(kind)) for name, kind in df.schema]
+                target.create_table(self.name, columns).collect()
             elif self.mode == "overwrite":
                 target.delete(self.name)
             for batch in df.iter_batches(self.batch_size):
                 written += target.insert(self.name, batch)
         return written
+
+
+def _portable(sql_type: str) -> str:
+    """A column type the target database accepts for a type the source reported."""
+    from moltres.quality.checks import base_type_name
+
+    base = base_type_name(sql_type)
+    if base in ("NULL", "NULLTYPE", "") or (base in ("VARCHAR", "CHAR", "NVARCHAR") and "(" not in sql_type):
+        return "TEXT"  # undeclared, or a VARCHAR without the length MySQL requires
+    return sql_type
 
 
 def to_table(name: str, *, database: Any = None, mode: str = "append", batch_size: int = 10_000) -> TableLoad:
@@ -246,8 +256,9 @@ class ETLPipeline:
                 false value; nothing was loaded.
             DataQualityError: A check with ``severity="error"`` failed; nothing was loaded.
                 ``exc.report`` is the :class:`~moltres.quality.QualityReport`.
-            MoltresError: The load failed; the target is unchanged (see the ETL guide for
-                MySQL/MariaDB, whose DDL commits implicitly).
+            MoltresError: The load failed; the target is unchanged. A load function runs in
+                one transaction; on MySQL/MariaDB a table it created stays, because DDL
+                commits implicitly there.
         """
         result = ETLResult(self.name)
         started = time.perf_counter()
@@ -333,11 +344,5 @@ class ETLPipeline:
     def _load(self, df: DataFrame) -> Any:
         if isinstance(self.load, TableLoad):
             return self.load(df)  # each write is atomic on its own
-        database = df.database
-        rules = database.executor.state.rules
-        if not rules.transactional_ddl:
-            # MySQL/MariaDB commit DDL implicitly, which ends any enclosing transaction (and
-            # its savepoints): a load function runs as is, each of its writes atomic alone.
-            return self.load(df)
-        with database.transaction():
+        with df.database.transaction():
             return self.load(df)
