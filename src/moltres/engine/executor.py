@@ -312,6 +312,7 @@ class Executor:
                     suggestion="use one transaction() block; an error inside it rolls the whole block back",
                     dialect=self.state.dialect_name,
                 )
+            self.state.rules.begin_if_needed(current)
             nested = current.begin_nested()
             token = self._tx.set(current)
             try:
@@ -342,6 +343,7 @@ class Executor:
             if current is not None:
                 if not savepoint_needed(self.state.rules, work):
                     return work(current, *args)
+                self.state.rules.begin_if_needed(current)
                 with current.begin_nested():
                     return work(current, *args)
             with self.connection(write=True) as conn:

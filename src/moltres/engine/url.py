@@ -28,7 +28,6 @@ _ASYNC_DRIVERS = {
 }
 _EXTRAS = {
     "psycopg": "postgresql",
-    "psycopg2": "postgresql",
     "asyncpg": "async",
     "pymysql": "mysql",
     "aiomysql": "async",
@@ -74,7 +73,7 @@ def resolve_dsn(dsn: str | None, *, asynchronous: bool = False) -> sa.URL:
     else:
         try:
             url = sa.make_url(dsn)
-        except sa.exc.ArgumentError:
+        except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise DatabaseConnectionError(
                 f"malformed DSN: {mask_password(dsn)!r}",
                 suggestion="use the form dialect[+driver]://user:password@host:port/database, "
@@ -149,10 +148,19 @@ def create_engine(url: sa.URL, *, asynchronous: bool = False, **kwargs: Any) -> 
     except ImportError as exc:
         driver = url.drivername.split("+")[-1] if "+" in url.drivername else url.drivername
         module = getattr(exc, "name", None) or driver
-        extra = _EXTRAS.get(driver) or _EXTRAS.get(str(module).split(".")[0], driver)
+        extra = _EXTRAS.get(driver) or _EXTRAS.get(str(module).split(".")[0])
+        if extra is not None:
+            suggestion = f'pip install "moltres[{extra}]"'
+        else:
+            # a driver no moltres extra installs (mysqldb, pg8000, ...): install it, or use ours
+            base = url.get_backend_name()
+            ours = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql"}.get(base)
+            suggestion = f"install the {driver!r} driver package" + (
+                f', or pip install "moltres[{ours}]" and use {base}:// (moltres\' default driver)' if ours else ""
+            )
         raise DatabaseConnectionError(
             f"the database driver {module!r} for {url.drivername!r} is not installed",
-            suggestion=f'pip install "moltres[{extra}]"',
+            suggestion=suggestion,
         ) from None
     except (TypeError, ValueError, sa.exc.ArgumentError) as exc:
         raise DatabaseConnectionError(

@@ -118,6 +118,13 @@ class Rules:
         """Adjust a table definition before ``CREATE TABLE`` (a hook for dialect quirks)."""
         return table
 
+    def begin_if_needed(self, connection: sa.Connection) -> None:
+        """Make sure a connection we were lent is inside a real transaction before a SAVEPOINT.
+
+        Called before ``begin_nested`` on a session's or caller's connection: a SAVEPOINT
+        outside any transaction would start one, and its RELEASE would commit it.
+        """
+
     def temporary_prefix(self) -> str:
         """The keyword that makes a table temporary."""
         return "TEMPORARY"

@@ -211,6 +211,14 @@ class SQLiteRules(Rules):
         def _begin(conn: sa.Connection) -> None:
             conn.exec_driver_sql("BEGIN")
 
+    def begin_if_needed(self, connection: sa.Connection) -> None:
+        # pysqlite's own transaction handling (engines moltres did not set up, e.g. a session's)
+        # issues BEGIN only before DML: a SAVEPOINT first would be the outermost transaction,
+        # and releasing it would commit the caller's work behind their back
+        raw = connection.connection.dbapi_connection
+        if raw is not None and getattr(raw, "in_transaction", True) is False:
+            connection.exec_driver_sql("BEGIN")
+
     def classify_message(self, message: str) -> str:
         text = message.lower()
         if "no such table" in text:
