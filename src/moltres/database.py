@@ -277,6 +277,32 @@ class Database(BaseDatabase[Executor, DataFrame]):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def bound_to(self, connection: sa.Connection) -> Database:
+        """A Database that runs everything on `connection`, sharing this one's caches.
+
+        For a unit of work on one connection (a web request, a test): compiled queries and
+        reflected tables are shared with this database, and moltres never commits or closes
+        the connection; its owner does.
+
+        Example:
+            >>> with db.engine.connect() as conn:
+            ...     scoped = db.bound_to(conn)
+            ...     scoped.table("users").count()
+            3
+        """
+        if not isinstance(connection, sa.Connection):
+            raise ValidationError(
+                f"bound_to() takes a SQLAlchemy Connection, got {type(connection).__name__}",
+                suggestion="with db.engine.connect() as conn: db.bound_to(conn)",
+            )
+        executor = Executor(
+            connection.engine,
+            connection=connection,
+            owns_engine=False,
+            state=self._executor.state,
+        )
+        return Database(executor)
+
     def close(self) -> None:
         """Drop staged tables and release connections (the engine too, if moltres created it)."""
         if self._executor.closed:
