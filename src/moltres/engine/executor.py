@@ -198,13 +198,15 @@ def prepare_on(
 
 def fetch_rows(conn: sa.Connection, state: QueryState, plan: p.Plan, timeout: float | None) -> Rows:
     """Run a query on `conn` and return every row as a dict."""
-    compiled, params = state.prepare(plan, on(conn))
+    compiled: CompiledQuery | None = None
     try:
         with state.rules.statement_timeout(conn, timeout):
+            # compiling can run the user's SQL (the column probe of db.sql): the limit covers it
+            compiled, params = state.prepare(plan, on(conn))
             result = conn.execute(compiled.statement, params)
             return shape_rows(compiled.columns, result.fetchall())
     except sa.exc.DBAPIError as exc:
-        raise state.fail(exc, sql=compiled.sql, timeout=timeout) from None
+        raise state.fail(exc, sql=None if compiled is None else compiled.sql, timeout=timeout) from None
 
 
 def run_statement(
@@ -374,9 +376,10 @@ class Executor:
         """Run a query with a server-side cursor and yield lists of at most `batch_size` rows."""
         timeout = self.state.timeout(timeout)
         with self.connection() as conn:
-            compiled, params = prepare_on(conn, self.state, plan)
+            compiled: CompiledQuery | None = None
             try:
                 with self.state.rules.statement_timeout(conn, timeout):
+                    compiled, params = prepare_on(conn, self.state, plan)  # the probe of db.sql too
                     result = conn.execute(
                         compiled.statement,
                         params,
@@ -388,7 +391,7 @@ class Executor:
                     finally:
                         result.close()
             except sa.exc.DBAPIError as exc:
-                raise self.state.fail(exc, sql=compiled.sql, timeout=timeout) from None
+                raise self.state.fail(exc, sql=None if compiled is None else compiled.sql, timeout=timeout) from None
 
     def execute(
         self, statement: Any, params: Any = None, *, timeout: float | None = None, write: bool = True
