@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from moltres.sql.ddl import CreateTableAs
+from moltres.sql.ddl import CreateTableAs, Verbatim
 from moltres.sql.dialects.base import Rules
 
 __all__ = ["create_table_as", "insert_rows", "insert_select", "overwrite_table", "upsert_rows"]
@@ -69,19 +69,19 @@ def overwrite_table(
         count = create_table_as(conn, staging, select, schema=schema)
     except BaseException:
         if not rules.transactional_ddl:
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {qualified(staging)}"))
+            conn.execute(Verbatim(f"DROP TABLE IF EXISTS {qualified(staging)}"))
         raise
     if rules.transactional_ddl:
-        conn.execute(sa.text(f"DROP TABLE {qualified(name)}"))
-        conn.execute(sa.text(f"ALTER TABLE {qualified(staging)} RENAME TO {preparer.quote(name)}"))
+        conn.execute(Verbatim(f"DROP TABLE {qualified(name)}"))
+        conn.execute(Verbatim(f"ALTER TABLE {qualified(staging)} RENAME TO {preparer.quote(name)}"))
     else:
         retired = f"{name[:40]}__moltres_old_{uuid.uuid4().hex[:8]}"
         conn.execute(
-            sa.text(
+            Verbatim(
                 f"RENAME TABLE {qualified(name)} TO {qualified(retired)}, {qualified(staging)} TO {qualified(name)}"
             )
         )
-        conn.execute(sa.text(f"DROP TABLE {qualified(retired)}"))
+        conn.execute(Verbatim(f"DROP TABLE {qualified(retired)}"))
     return count
 
 

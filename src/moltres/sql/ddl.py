@@ -8,7 +8,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 
-__all__ = ["CreateTableAs", "Explain"]
+__all__ = ["CreateTableAs", "Explain", "Verbatim"]
 
 
 class CreateTableAs(Executable, ClauseElement):
@@ -38,6 +38,30 @@ def _create_table_as(element: CreateTableAs, compiler: Any, **kw: Any) -> str:
         target = f"{preparer.quote_schema(element.schema)}.{target}"
     temporary = "TEMPORARY " if element.temporary else ""
     return f"CREATE {temporary}TABLE {target} AS {compiler.process(element.select, **kw)}"
+
+
+class Verbatim(Executable, ClauseElement):
+    """A statement whose identifiers the dialect's preparer already quoted, passed on unchanged.
+
+    Unlike ``sa.text``, it does not escape ``%`` a second time: the preparer doubles ``%`` in
+    identifiers for ``format``-style drivers (psycopg, PyMySQL), and ``sa.text`` would double
+    it again, so a table named ``100%`` could not be dropped or renamed.
+
+    Example:
+        >>> import sqlalchemy as sa
+        >>> print(Verbatim("DROP TABLE t").compile(dialect=sa.create_engine("sqlite://").dialect))
+        DROP TABLE t
+    """
+
+    inherit_cache = False
+
+    def __init__(self, sql: str) -> None:
+        self.sql = sql
+
+
+@compiles(Verbatim)
+def _verbatim(element: Verbatim, compiler: Any, **kw: Any) -> str:
+    return element.sql
 
 
 class Explain(Executable, ClauseElement):

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from moltres.engine import operations
 from moltres.engine.executor import QueryState, on, schema_change
 from moltres.expressions.column import Column, to_node
+from moltres.sql.ddl import Verbatim
 from moltres.utils.exceptions import ColumnNotFoundError, ValidationError
 
 __all__ = [
@@ -107,7 +108,7 @@ def drop_table(conn: sa.Connection, state: QueryState, name: str, schema: str | 
     try:
         if if_exists and not sa.inspect(conn).has_table(name, schema=schema):
             return False
-        conn.execute(sa.text(f"DROP TABLE {target}"))
+        conn.execute(Verbatim(f"DROP TABLE {target}"))
         return True
     finally:
         state.forget(name, schema)
