@@ -21,9 +21,10 @@ Behaviour tests are written once and run on every backend::
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -33,7 +34,7 @@ import sqlalchemy as sa
 from tests._backends import BACKENDS, Backend, ServerBackend, make_backends, servers_required
 
 if TYPE_CHECKING:
-    from moltres import Database
+    from moltres import AsyncDatabase, Database
 
 pytest_plugins = ["pytester"]
 
@@ -105,10 +106,42 @@ def db(dsn: str) -> Iterator[Database]:
     database.close()
 
 
-# TODO(#3): the `adb` fixture: async_connect(...) on the same private namespace as `dsn`, closed
-# after the test. Derive the async DSN from `dsn` by swapping the driver: sqlite+aiosqlite,
-# mysql+aiomysql, and postgresql+psycopg_async, which honours the same `options=-csearch_path`
-# query parameter (asyncpg does not: it would need connect_args server_settings).
+ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg", "mysql": "aiomysql"}
+
+
+def async_dsn(dsn: str) -> str:
+    """The same database with the backend's default asyncio driver (the one ``async_connect``
+    picks for a DSN without a driver): aiosqlite, asyncpg (``options=-csearch_path`` becomes
+    its server settings) or aiomysql."""
+    url = sa.make_url(dsn)
+    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    """Async tests (``@pytest.mark.anyio``) run on asyncio, which SQLAlchemy's async layer needs."""
+    return "asyncio"
+
+
+@pytest.fixture
+async def adb(backend: Backend, dsn: str) -> AsyncIterator[AsyncDatabase]:
+    """An AsyncDatabase on the test's private namespace (the one `db` uses), closed after it.
+
+    Mark the test ``@pytest.mark.anyio``. DuckDB, which has no asyncio driver, skips.
+    """
+    driver = ASYNC_DRIVERS.get(backend.name)
+    if driver is None:
+        pytest.skip(f"{backend.name} has no asyncio driver")
+    for module in (driver, "greenlet"):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            pytest.skip(f"{backend.name} async: {module} is not installed ({exc}); pip install 'moltres[async]'")
+    from moltres import async_connect
+
+    database = await async_connect(async_dsn(dsn))
+    yield database
+    await database.close()
 
 
 # --- notimpl ---------------------------------------------------------------------------------

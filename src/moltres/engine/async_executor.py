@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import contextvars
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -176,6 +176,32 @@ class AsyncExecutor:
         finally:
             self._tx.reset(token)
 
+    async def _stoppable(self, conn: AsyncConnection, step: Awaitable[T]) -> T:
+        """Await one database step; if the task is cancelled meanwhile, stop the statement first.
+
+        Most drivers stop a running statement when their task is cancelled. aiosqlite cannot
+        (its statement runs on a thread), so for it the step runs shielded, the dialect
+        interrupts the statement, and the connection goes back to the pool as soon as it is
+        free, instead of when the statement would have finished.
+        """
+        rules = self.state.rules
+        if not rules.interrupts_on_cancel:
+            return await step
+        raw = (await conn.get_raw_connection()).dbapi_connection
+        running = asyncio.ensure_future(step)
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            if not running.done():
+                rules.interrupt(raw)
+                await asyncio.wait([running])
+            if not running.cancelled():
+                running.exception()  # the interrupted statement's error is expected: mark it seen
+            raise
+
+    async def _run_sync(self, conn: AsyncConnection, work: Callable[..., T], *args: Any) -> T:
+        return await self._stoppable(conn, conn.run_sync(work, *args))
+
     async def atomic(self, work: Callable[..., T], *args: Any) -> T:
         """Run ``work(connection, *args)`` on a sync view of a connection, all or nothing."""
         try:
@@ -185,9 +211,9 @@ class AsyncExecutor:
                     async with shared.lock.hold():
                         return await self._run_sync(shared.connection, work, *args)
                 async with shared.lock.hold(), shared.connection.begin_nested():
-                    return await shared.connection.run_sync(work, *args)
+                    return await self._run_sync(shared.connection, work, *args)
             async with self.connection(write=True) as conn:
-                return await conn.run_sync(work, *args)
+                return await self._run_sync(conn, work, *args)
         except sa.exc.DBAPIError as exc:
             raise self.state.fail(exc) from None
 
@@ -195,7 +221,7 @@ class AsyncExecutor:
         """Run ``work(connection, *args)`` on a sync view of a connection for reading."""
         try:
             async with self.connection() as conn:
-                return await conn.run_sync(work, *args)
+                return await self._run_sync(conn, work, *args)
         except sa.exc.DBAPIError as exc:
             raise self.state.fail(exc) from None
 
@@ -222,9 +248,11 @@ class AsyncExecutor:
             try:
                 await conn.run_sync(lambda sync: limit.enter_context(self.state.rules.statement_timeout(sync, timeout)))
                 try:
-                    result = await conn.stream(compiled.statement, params, execution_options={"yield_per": batch_size})
+                    result = await self._stoppable(
+                        conn, conn.stream(compiled.statement, params, execution_options={"yield_per": batch_size})
+                    )
                     try:
-                        async for part in result.partitions(batch_size):
+                        while part := await self._stoppable(conn, result.fetchmany(batch_size)):
                             yield shape_rows(compiled.columns, part)
                     finally:
                         await result.close()
@@ -238,7 +266,7 @@ class AsyncExecutor:
     ) -> Outcome:
         """Run one statement (DDL, DML or text); return its affected row count and any rows."""
         async with self.connection(write=write) as conn:
-            return await conn.run_sync(run_statement, self.state, statement, params, self.state.timeout(timeout))
+            return await self._run_sync(conn, run_statement, self.state, statement, params, self.state.timeout(timeout))
 
     async def close(self) -> None:
         """Release the engine's connections if this executor created the engine."""

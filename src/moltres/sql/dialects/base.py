@@ -95,6 +95,13 @@ class Rules:
     def interrupt(self, dbapi_connection: Any) -> None:
         """Stop the statement running on `dbapi_connection` (called from another thread)."""
 
+    # The driver stops a running statement itself when its asyncio task is cancelled (asyncpg,
+    # psycopg, aiomysql); when not, the async executor calls interrupt() from the event loop.
+    interrupts_on_cancel: ClassVar[bool] = False
+
+    def interrupt(self, dbapi_connection: Any) -> None:
+        """Stop the statement running on `dbapi_connection` (called from another thread)."""
+
     def upsert(
         self, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str], update: Sequence[str]
     ) -> Any:

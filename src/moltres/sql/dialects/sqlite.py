@@ -237,6 +237,17 @@ class SQLiteRules(Rules):
             return ErrorKind.CONSTRAINT
         return ErrorKind.OTHER
 
+    # aiosqlite runs statements on its own thread, which a cancelled task does not stop
+    interrupts_on_cancel = True
+
+    def interrupt(self, dbapi_connection: Any) -> None:
+        # sqlite3_interrupt is the one call that is safe from any thread; it is made here, not
+        # queued behind the running statement on aiosqlite's thread
+        raw = dbapi_connection
+        if isinstance(raw, sa.engine.interfaces.AdaptedConnection):
+            raw = raw.driver_connection._conn
+        raw.interrupt()
+
     @contextlib.contextmanager
     def statement_timeout(self, connection: sa.Connection, seconds: float | None) -> Iterator[None]:
         if not seconds:
