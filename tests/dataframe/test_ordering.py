@@ -140,3 +140,23 @@ def test_sample_with_seed_is_repeatable(shop: Database) -> None:
     orders = shop.table("orders")
     first = orders.sample(0.5, seed=7).select("id").order_by("id").collect()
     assert first == orders.sample(0.5, seed=7).select("id").order_by("id").collect()
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        ([("offset", 1), ("limit", 3)], [2, 3, 4]),
+        ([("limit", 4), ("offset", 1)], [2, 3, 4]),
+        ([("limit", 4), ("offset", 1), ("limit", 2)], [2, 3]),
+        ([("offset", 1), ("offset", 2)], [4, 5]),
+        ([("limit", 2), ("offset", 3)], []),
+        ([("limit", 3), ("limit", 2), ("limit", 5)], [1, 2]),
+        ([("offset", 2), ("limit", 10), ("offset", 1), ("limit", 1)], [4]),
+    ],
+)
+def test_limit_and_offset_compose_in_order(shop: Database, steps: list[tuple[str, int]], expected: list[int]) -> None:
+    df = shop.table("users").order_by(col("id").desc()).order_by("id")
+    for step, n in steps:
+        df = df.limit(n) if step == "limit" else df.offset(n)
+    assert [r["id"] for r in df.select("id").collect()] == expected
+    assert df.to_sql().count("LIMIT") + df.to_sql().count("OFFSET") <= 2  # one clause, no subquery

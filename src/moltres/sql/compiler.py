@@ -496,13 +496,16 @@ class Compiler:
 
     def plan_Limit(self, plan: p.Limit) -> Relation:
         rel = self.relation(plan.child)
+        limit, offset = plan.limit, plan.offset or 0
         if rel.limited:
-            rel = self.wrap(rel)
-        select = rel.select
-        if plan.limit is not None:
-            select = select.limit(plan.limit)
-        if plan.offset:
-            select = select.offset(plan.offset)
+            # a limit/offset of a limited result composes into one LIMIT/OFFSET: a subquery
+            # would lose the ORDER BY, and the outer LIMIT could pick any rows
+            before_limit, before_offset = rel.select._limit, rel.select._offset or 0
+            if before_limit is not None:
+                remaining = max(before_limit - offset, 0)
+                limit = remaining if limit is None else min(limit, remaining)
+            offset += before_offset
+        select = rel.select.limit(limit).offset(offset or None)
         return dataclasses.replace(rel, select=select, limited=True, from_clause=None)
 
     def plan_Distinct(self, plan: p.Distinct) -> Relation:

@@ -1,0 +1,3 @@
+SELECT users.id
+FROM users
+WHERE (users.name LIKE replace(replace(replace(?, ?, ?), ?, ?), ?, ?) || '%' ESCAPE '/') OR (users.city LIKE '%' || replace(replace(replace(?, ?, ?), ?, ?), ?, ?) || '%' ESCAPE '/')

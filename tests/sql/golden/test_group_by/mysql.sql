@@ -1,0 +1,4 @@
+SELECT orders.user_id, sum(orders.amount) AS total, count(*) AS n, avg(orders.amount) AS mean
+FROM orders
+WHERE orders.status != %s GROUP BY orders.user_id
+HAVING sum(orders.amount) > %s ORDER BY sum(orders.amount) DESC

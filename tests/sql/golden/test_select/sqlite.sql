@@ -1,0 +1,2 @@
+SELECT users.id, users.name AS who, users.age + ? AS next_age, upper(users.city) AS upper_city
+FROM users
