@@ -308,3 +308,15 @@ def test_loading_the_plugin_imports_no_driver_dialect_or_dataframe_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_packaging_declares_the_entry_point():
+    from importlib.metadata import entry_points
+    from pathlib import Path
+
+    pyproject = (Path(__file__).parents[3] / "pyproject.toml").read_text(encoding="utf-8")
+    section = pyproject.split("[project.entry-points.pytest11]", 1)[1].split("[", 1)[0]
+    assert 'moltres = "moltres.integrations.pytest.plugin"' in section
+    for point in entry_points(group="pytest11"):  # when moltres is installed, pytest finds it
+        if point.name == "moltres":
+            assert point.load().__name__ == "moltres.integrations.pytest.plugin"

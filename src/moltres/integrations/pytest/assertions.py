@@ -183,7 +183,11 @@ def _row_problems(left: _Side, right: _Side, columns: list[str], check_order: bo
         problems.append(f"  rows only in right ({len(only_right)}):")
         problems.extend(_show(only_right, columns))
     if not only_left and not only_right:
-        problems.append(f"  values differ beyond rtol={rtol} (rows compared in sorted order)")
+        pairs = zip(ordered_left, ordered_right, strict=True)
+        first = next((a, b) for a, b in pairs if not _rows_equal(a, b, columns, rtol))
+        problems.append(f"  values differ beyond rtol={rtol}; first differing rows, in sorted order:")
+        problems.append(f"    left:  {_project(first[0], columns)}")
+        problems.append(f"    right: {_project(first[1], columns)}")
     return problems
 
 

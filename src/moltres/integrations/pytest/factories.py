@@ -54,11 +54,11 @@ def _columns(schema: Any) -> list[ColumnDef]:
     return out
 
 
-def _by_name(name: str, kind: str | None) -> Generator | None:
+def _by_name(name: str, kind: str | None, base: str) -> Generator | None:
     lowered = name.lower()
     if kind == "str":
         if "email" in lowered:
-            return lambda rng, i: f"user{i}@example.com"
+            return _email
         if lowered in ("first_name", "firstname", "name", "username", "user_name"):
             return lambda rng, i: rng.choice(_FIRST_NAMES)
         if lowered in ("last_name", "lastname", "surname"):
@@ -72,8 +72,14 @@ def _by_name(name: str, kind: str | None) -> Generator | None:
     if kind == "int" and lowered == "age":
         return lambda rng, i: rng.randint(18, 90)
     if kind == "float" and any(w in lowered for w in ("price", "amount", "total", "cost")):
+        if base in ("NUMERIC", "DECIMAL"):
+            return lambda rng, i: Decimal(f"{rng.uniform(1, 500):.2f}")
         return lambda rng, i: round(rng.uniform(1, 500), 2)
     return None
+
+
+def _email(rng: random.Random, i: int) -> str:
+    return f"user{i}@example.com"  # distinct for every row already
 
 
 def _by_type(column: ColumnDef, kind: str | None) -> Generator:
@@ -103,6 +109,8 @@ def _by_type(column: ColumnDef, kind: str | None) -> Generator:
 
 def _distinct(maker: Generator, kind: str | None) -> Generator:
     """Make a generator's values distinct across rows (for unique columns)."""
+    if maker is _email:
+        return maker
     if kind == "int":
         return lambda rng, i: i * 10 + rng.randint(0, 9)
     if kind == "str":
@@ -131,7 +139,7 @@ def make_rows(schema: Any, n: int, *, seed: int = 0, null_fraction: float = 0.0)
         >>> make_rows([column("id", "INTEGER", primary_key=True), column("ok", "BOOLEAN")], 3, seed=7)
         [{'id': 1, 'ok': True}, {'id': 2, 'ok': True}, {'id': 3, 'ok': False}]
     """
-    from moltres.quality.checks import python_type_of
+    from moltres.quality.checks import base_type_name, python_type_of
 
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"make_rows() needs a non-negative row count, got {n!r}")
@@ -143,7 +151,7 @@ def make_rows(schema: Any, n: int, *, seed: int = 0, null_fraction: float = 0.0)
         if column.primary_key or (column.name.lower() == "id" and kind == "int"):
             makers.append((column, lambda rng, i: i, False))
             continue
-        maker = _by_name(column.name, kind) or _by_type(column, kind)
+        maker = _by_name(column.name, kind, base_type_name(column.type_name)) or _by_type(column, kind)
         makers.append(
             (column, _distinct(maker, kind) if column.unique else maker, column.nullable and not column.unique)
         )
