@@ -10,6 +10,7 @@ from moltres.integrations.pytest import assert_dataframe_equal
 from moltres.io.records import Records
 from moltres.pipelines import ETLPipeline, to_table
 from moltres.quality import DataQualityCheck as Q
+from moltres.quality import QualityReport
 from moltres.utils.exceptions import DataQualityError, ExecutionError, ValidationError
 
 SOURCE = [{"id": i, "status": "active" if i % 2 else "gone", "amount": i * 1.5} for i in range(1, 11)]
@@ -77,7 +78,8 @@ def test_failed_checks_stop_the_load(source):
     pipeline = ETLPipeline(extract=source.table("src"), load="tgt", checks=[Q.accepted_values("status", ["active"])])
     with pytest.raises(DataQualityError, match="accepted_values_status") as info:
         pipeline.execute()
-    assert info.value.report["accepted_values_status"].failed_rows == 5
+    report = info.value.report
+    assert isinstance(report, QualityReport) and report["accepted_values_status"].failed_rows == 5
     assert not source.table_exists("tgt")
 
 
@@ -193,7 +195,7 @@ def test_steps_returning_the_wrong_thing_are_named(source):
     with pytest.raises(ValidationError, match="extract gave no rows"):
         ETLPipeline(extract=lambda: [], load="t").execute()
     with pytest.raises(ValidationError, match="returned list, not a DataFrame"):
-        ETLPipeline(extract=source.table("src"), transform=lambda df: df.collect(), load="t").execute()
+        ETLPipeline(extract=source.table("src"), transform=lambda df: df.collect(), load="t").execute()  # type: ignore[arg-type,return-value]  # the wrong type is the point
 
 
 def test_importable_from_the_airflow_integration_without_airflow():

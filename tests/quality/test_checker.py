@@ -157,16 +157,21 @@ def test_warnings_do_not_fail_the_report(people):
 
 def test_custom_checks_receive_the_collected_rows(people):
     seen = []
+
+    def four(rows):
+        seen.append(rows)
+        return len(rows) == 4
+
     report = run(
         people,
         [
-            Q.custom(lambda rows: seen.append(rows) or len(rows) == 4, check_name="four"),
+            Q.custom(four),
             Q.custom(lambda rows: len(rows) > 10, check_name="many"),
             Q.custom(lambda rows: 1 / 0, check_name="broken"),
         ],
     )
     assert len(seen) == 1 and sorted(r["id"] for r in seen[0]) == [1, 2, 3, 4]
-    assert (report["four"].status, report["many"].status) == ("passed", "failed")
+    assert (report["custom_four"].status, report["many"].status) == ("passed", "failed")
     assert report["broken"].status == "failed" and "ZeroDivisionError" in report["broken"].message
 
 
@@ -197,12 +202,21 @@ def test_unknown_types_and_duplicate_names_are_validation_errors(people):
 
 def test_fail_fast_skips_everything_after_the_first_failure(people):
     calls = []
+
+    def early(rows):
+        calls.append("early")
+        return True
+
+    def late(rows):
+        calls.append("late")
+        return True
+
     checks = [
         Q.column_not_null("id"),
-        Q.custom(lambda rows: calls.append("early") or True, check_name="early"),
+        Q.custom(early),
         Q.column_not_null("email"),
         Q.column_range("age", max=150),
-        Q.custom(lambda rows: calls.append("late") or True, check_name="late"),
+        Q.custom(late),
     ]
     report = run(people, checks, fail_fast=True)
     assert [r.status for r in report] == ["passed", "passed", "failed", "skipped", "skipped"]

@@ -6,7 +6,7 @@ as an inline DataFrame or as a real table.
 
 Example:
     >>> make_rows({"id": "INTEGER", "email": "TEXT", "age": "INTEGER"}, 2, seed=1)
-    [{'id': 1, 'email': 'user1@example.com', 'age': 35}, {'id': 2, 'email': 'user2@example.com', 'age': 23}]
+    [{'id': 1, 'email': 'user1@example.com', 'age': 35}, {'id': 2, 'email': 'user2@example.com', 'age': 90}]
 """
 
 from __future__ import annotations

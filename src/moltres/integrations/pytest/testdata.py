@@ -81,7 +81,7 @@ def load_file(path: Path) -> Any:
     Example:
         >>> import tempfile, pathlib
         >>> folder = pathlib.Path(tempfile.mkdtemp())
-        >>> _ = (folder / "users.csv").write_text("id,name\\n1,Ada\\n2,\\n")
+        >>> _ = (folder / "users.csv").write_text("id,name\n1,Ada\n2,\n")
         >>> load_file(folder / "users.csv")
         [{'id': 1, 'name': 'Ada'}, {'id': 2, 'name': None}]
     """
