@@ -78,6 +78,30 @@ class AsyncDatabase(BaseDatabase[AsyncExecutor, AsyncDataFrame]):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    def bound_to(self, connection: AsyncConnection) -> AsyncDatabase:
+        """An AsyncDatabase that runs everything on `connection`, sharing this one's caches.
+
+        For a unit of work on one connection (a web request, a test): compiled queries and
+        reflected tables are shared with this database, and moltres never commits or closes
+        the connection; its owner does.
+
+        Example:
+            >>> async def demo(adb):
+            ...     async with adb.engine.connect() as conn:
+            ...         return await adb.bound_to(conn).table("users").count()
+            >>> arun(demo)
+            3
+        """
+        if not isinstance(connection, AsyncConnection):
+            raise ValidationError(
+                f"bound_to() takes a SQLAlchemy AsyncConnection, got {type(connection).__name__}",
+                suggestion="async with adb.engine.connect() as conn: adb.bound_to(conn)",
+            )
+        executor = AsyncExecutor(
+            connection.engine, connection=connection, owns_engine=False, state=self._executor.state
+        )
+        return AsyncDatabase(executor)
+
     async def close(self) -> None:
         """Drop staged tables and release connections (the engine too, if moltres created it)."""
         if self._executor.closed:

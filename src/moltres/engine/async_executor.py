@@ -89,6 +89,7 @@ class AsyncExecutor:
             commits or closes it.
         query_timeout: Default limit in seconds for each statement.
         owns_engine: Dispose of the engine on :meth:`close`.
+        state: Share another executor's compiled statements and reflected tables.
     """
 
     def __init__(
@@ -99,9 +100,10 @@ class AsyncExecutor:
         session: Any = None,
         query_timeout: float | None = None,
         owns_engine: bool = True,
+        state: QueryState | None = None,
     ) -> None:
         self.engine = engine
-        self.state = QueryState(engine.sync_engine.dialect, query_timeout=query_timeout)
+        self.state = state if state is not None else QueryState(engine.sync_engine.dialect, query_timeout=query_timeout)
         self._connection = connection
         self._session = session
         self._given = _TaskLock()
