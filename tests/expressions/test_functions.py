@@ -144,6 +144,8 @@ SCALARS: list[tuple[str, Callable[[], Column], Any]] = [
     ("rsub", lambda: 1 - col("n"), -6),
     ("mul", lambda: col("n") * col("x"), -17.5),
     ("div_is_true_division", lambda: col("n") / 2, 3.5),
+    ("div_keeps_precision", lambda: col("n") / 3, 7 / 3),
+    ("div_of_float", lambda: col("x") / col("n"), -2.5 / 7),
     ("rdiv", lambda: 14 / col("n"), 2.0),
     ("mod_operator", lambda: col("n") % 3, 1),
     ("neg", lambda: -col("x"), 2.5),
@@ -403,3 +405,10 @@ def test_otherwise_and_when_chain_rules() -> None:
         closed.when(col("a") > 2, "z")
     with pytest.raises(ValidationError):
         closed.otherwise("w")
+
+
+def test_math_functions_on_null(data: Database) -> None:
+    for fn in (F.floor, F.ceil, F.sqrt, F.abs):
+        assert value_of(data, fn(col("nul").cast("DOUBLE"))) is None
+    assert value_of(data, F.round(col("nul").cast("DOUBLE"), 1)) is None
+    assert value_of(data, F.pow(col("nul").cast("DOUBLE"), 2)) is None

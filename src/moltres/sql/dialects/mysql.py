@@ -101,7 +101,10 @@ class MySQLCompiler(Compiler):
         return [nulls.desc() if key.nulls_first else nulls.asc(), term]
 
     def visit_Div(self, node: n.Div, *, left: Element, right: Element) -> Element:
-        return sa.type_coerce(left.op("/")(right), sa.Float)
+        # integer / integer is a DECIMAL with 4 digits (7 / 3 = 2.3333) in MySQL; times the
+        # DOUBLE literal 1e0 it is a true floating-point division, as elsewhere (CAST AS DOUBLE
+        # is missing from older MariaDB/MySQL)
+        return sa.type_coerce(left.op("*")(sa.literal_column("1e0")).op("/")(right), sa.Float)
 
     def visit_Cast(self, node: n.Cast, *, arg: Element, to: str) -> Element:
         from moltres.sql.types import parse_type
