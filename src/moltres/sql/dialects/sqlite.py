@@ -204,6 +204,8 @@ class SQLiteRules(Rules):
         except Exception:
             for name, func in _MATH.items():
                 dbapi_connection.create_function(name, -1, lambda *a, f=func: None if None in a else f(*a))
+        # SQLAlchemy's pysqlite dialect registers floor() as math.floor, which fails on NULL
+        dbapi_connection.create_function("floor", 1, lambda v: None if v is None else math.floor(v), deterministic=True)
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
     def configure_engine(self, engine: sa.Engine) -> None:
