@@ -350,7 +350,7 @@ async def async_connect(
     try:
         async with async_engine.connect():
             pass
-    except sa.exc.DBAPIError as exc:
+    except (sa.exc.DBAPIError, OSError) as exc:  # asyncpg and aiomysql raise OSError as it comes
         await async_engine.dispose()
         raise connection_failed(url, exc) from None
     return AsyncDatabase(AsyncExecutor(async_engine, query_timeout=query_timeout))

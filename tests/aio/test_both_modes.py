@@ -104,10 +104,7 @@ async def test_streaming_and_row_iteration(either: Any, mode: str) -> None:
     assert [len(b) for b in await batches(df.iter_batches(2))] == [2, 1]
     chunks = await batches(await run(df.collect(stream=True, batch_size=1)))
     assert [r["id"] for chunk in chunks for r in chunk] == [10, 11, 12]
-    if mode == "sync":
-        ids = [row["id"] for row in df]
-    else:
-        ids = [row["id"] async for row in df]
+    ids = [row["id"] for row in df] if mode == "sync" else [row["id"] async for row in df]
     assert ids == [10, 11, 12]
     with pytest.raises(ValidationError):
         df.iter_batches(0)
@@ -176,7 +173,7 @@ async def test_transactions_commit_roll_back_and_nest(either: Any, mode: str) ->
     assert await run(either.table("users").where(col("id") >= 10).select("id").collect()) == [{"id": 10}]
 
 
-class _block:  # noqa: N801 - reads as a statement: `async with _block(db, mode):`
+class _block:  # reads as a statement: `async with _block(db, mode):`
     """``with db.transaction()`` or ``async with adb.transaction()``, as one async block."""
 
     def __init__(self, database: Any, mode: str) -> None:

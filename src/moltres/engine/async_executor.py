@@ -147,6 +147,11 @@ class AsyncExecutor:
                 conn = await stack.enter_async_context(self.engine.begin() if write else self.engine.connect())
             except sa.exc.DBAPIError as exc:
                 raise self.state.fail(exc) from None
+            except OSError as exc:  # asyncpg and aiomysql report a refused connection as they get it
+                raise DatabaseConnectionError(
+                    f"could not connect to {self.state.dialect_name}: {exc}",
+                    suggestion="check that the server is running and reachable; the operation can be retried",
+                ) from None
             yield conn
 
     @contextlib.asynccontextmanager
@@ -177,6 +182,10 @@ class AsyncExecutor:
                     await nested.commit()
         finally:
             self._tx.reset(token)
+
+    def _from_driver(self, exc: BaseException) -> bool:
+        """Whether `exc` is the driver's own error class (one SQLAlchemy let through unwrapped)."""
+        return type(exc).__module__.split(".")[0] == self.engine.dialect.driver
 
     async def _stoppable(self, conn: AsyncConnection, step: Awaitable[T]) -> T:
         """Await one database step; if the task is cancelled meanwhile, stop the statement first.
@@ -260,8 +269,12 @@ class AsyncExecutor:
                         await result.close()
                 finally:
                     await conn.run_sync(lambda _: limit.close())
-            except sa.exc.DBAPIError as exc:
-                raise self.state.fail(exc, sql=compiled.sql, timeout=timeout) from None
+            except Exception as exc:
+                # asyncpg's server-side cursors raise the driver's own errors, which SQLAlchemy
+                # does not wrap (a statement timeout among them): translate those too
+                if isinstance(exc, sa.exc.DBAPIError) or self._from_driver(exc):
+                    raise self.state.fail(exc, sql=compiled.sql, timeout=timeout) from None
+                raise
 
     async def execute(
         self, statement: Any, params: Any = None, *, timeout: float | None = None, write: bool = True

@@ -73,6 +73,11 @@ class PostgreSQLCompiler(Compiler):
         )
 
 
+
+def _sync_psycopg(connection: sa.Connection) -> bool:
+    """Whether COPY can go through psycopg's own cursor (its asyncio adapter has no ``copy``)."""
+    return connection.dialect.driver == "psycopg" and not connection.dialect.is_async
+
 class PostgreSQLRules(Rules):
     """PostgreSQL's runtime behaviour."""
 
@@ -116,7 +121,7 @@ class PostgreSQLRules(Rules):
         return stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in update})
 
     def bulk_insert(self, connection: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-        if len(rows) < COPY_THRESHOLD or connection.dialect.driver != "psycopg":
+        if len(rows) < COPY_THRESHOLD or not _sync_psycopg(connection):
             super().bulk_insert(connection, table, rows)
             return
         # only the columns the rows give, so that the others get their defaults
@@ -140,7 +145,7 @@ class PostgreSQLRules(Rules):
     def insert_tuples(
         self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
-        if len(rows) < COPY_THRESHOLD or connection.dialect.driver != "psycopg":
+        if len(rows) < COPY_THRESHOLD or not _sync_psycopg(connection):
             super().insert_tuples(connection, table, columns, rows)
             return
         values = driver_rows(connection, table, columns, rows)
@@ -164,7 +169,7 @@ class PostgreSQLRules(Rules):
         null: str,
     ) -> int | None:
         # COPY parses the file on the server: the bytes are streamed, never parsed in Python
-        if connection.dialect.driver != "psycopg":
+        if not _sync_psycopg(connection):
             return None
         names = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)
         options = [
