@@ -168,8 +168,15 @@ class _AiosqliteCalls:
         self._adapted = adapted
 
     def __getattr__(self, name: str) -> Any:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self._adapted.run_async(lambda aio: aio._execute(getattr(aio._conn, name), *args, **kwargs))
+        def call(*args: Any, **kwargs: Any) -> None:
+            def on_thread(raw: Any) -> None:
+                result = getattr(raw, name)(*args, **kwargs)
+                if hasattr(result, "fetchall"):
+                    # finish the statement now: sqlite3 refuses to (re)define functions while
+                    # a statement is active, and the cursor would outlive this call
+                    result.close()
+
+            self._adapted.run_async(lambda aio: aio._execute(on_thread, aio._conn))
 
         return call
 
