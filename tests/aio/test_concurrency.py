@@ -111,7 +111,9 @@ def still_running(backend: Backend, dsn: str) -> bool:
         return bool(db.sql(probe.replace("%%", "%"), ns=namespace).collect()[0]["n"])
 
 
-async def test_cancelled_transaction_rolls_back_and_frees_its_connection(pooled: AsyncDatabase, backend: Backend) -> None:
+async def test_cancelled_transaction_rolls_back_and_frees_its_connection(
+    pooled: AsyncDatabase, backend: Backend
+) -> None:
     async def work() -> None:
         async with pooled.transaction():
             await pooled.insert("nums", [{"n": 100, "sq": 0}])

@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 import sqlalchemy as sa
@@ -176,11 +176,11 @@ class AsyncDataFrame(Frame[AsyncExecutor]):
     @overload
     async def collect(
         self, stream: Literal[True], *, batch_size: int = ..., timeout: float | None = ...
-    ) -> AsyncIterator[Rows]: ...
+    ) -> AsyncGenerator[Rows, None]: ...
 
     async def collect(
         self, stream: bool = False, *, batch_size: int = DEFAULT_BATCH, timeout: float | None = None
-    ) -> Rows | AsyncIterator[Rows]:
+    ) -> Rows | AsyncGenerator[Rows, None]:
         """Run the query and return every row as a dict, or an async iterator of chunks with ``stream=True``.
 
         Args:
@@ -196,7 +196,7 @@ class AsyncDataFrame(Frame[AsyncExecutor]):
             return self.iter_batches(batch_size, timeout=timeout)
         return await self._executor.fetch_all(self._plan, timeout=timeout)
 
-    def iter_batches(self, size: int = DEFAULT_BATCH, *, timeout: float | None = None) -> AsyncIterator[Rows]:
+    def iter_batches(self, size: int = DEFAULT_BATCH, *, timeout: float | None = None) -> AsyncGenerator[Rows, None]:
         """Yield the rows in lists of at most `size`: ``async for batch in df.iter_batches(1000)``.
 
         Example:

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import contextvars
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -246,7 +246,9 @@ class AsyncExecutor:
         """Run a query and return every row as a dict."""
         return await self.run(fetch_rows, self.state, plan, self.state.timeout(timeout))
 
-    async def stream(self, plan: p.Plan, batch_size: int, *, timeout: float | None = None) -> AsyncIterator[Rows]:
+    async def stream(
+        self, plan: p.Plan, batch_size: int, *, timeout: float | None = None
+    ) -> AsyncGenerator[Rows, None]:
         """Run a query with a server-side cursor and yield lists of at most `batch_size` rows.
 
         The connection is held until the iteration ends; close the iterator early with
