@@ -12,8 +12,10 @@ Isolation, for the sync ``moltres_db``:
   DDL included, disappears. moltres's writes inside it become SAVEPOINTs. SQLite needs
   SQLAlchemy's pysqlite recipe for this (BEGIN emitted by SQLAlchemy, not by the driver),
   which moltres applies to every SQLite engine it creates.
-- **MariaDB/MySQL**: DDL commits implicitly there, so no transaction can undo a test; each
-  test gets a database of its own (``CREATE DATABASE``), dropped afterwards.
+- **MariaDB/MySQL**: DDL commits implicitly there, so no transaction can undo a test. The
+  session creates a throwaway database (``moltres_t_...``) that its tests run in, and drops
+  and re-creates it after each test, so every test starts from an empty database; it is
+  dropped at the end of the session.
 - **DuckDB**: no SAVEPOINTs; each test gets a fresh in-memory database (or a copy of the
   configured file).
 
@@ -193,6 +195,71 @@ class PendingAsyncDatabase:
         return f"<pending AsyncDatabase on {self.backend}>"
 
 
+def _drop_namespace(conn: sa.Connection, name: str, *, schema: bool, kill: bool = True) -> None:
+    """Drop a PostgreSQL schema or a MariaDB database, first ending the connections that use it."""
+    import sqlalchemy as sa
+
+    quoted = conn.dialect.identifier_preparer.quote(name)
+    if schema:
+        # connections the test left open would make DROP SCHEMA wait; end them first
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+        conn.exec_driver_sql("SET lock_timeout = '10s'")
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
+        return
+    if kill:
+        stragglers = conn.execute(
+            sa.text("SELECT id FROM information_schema.processlist WHERE db = :name AND id <> CONNECTION_ID()"),
+            {"name": name},
+        ).scalars()
+        for pid in list(stragglers):
+            with contextlib.suppress(sa.exc.OperationalError):  # it may have ended meanwhile
+                conn.exec_driver_sql(f"KILL {int(pid)}")
+    conn.exec_driver_sql("SET SESSION lock_wait_timeout = 10")
+    conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")
+
+
+class _ThrowawayDatabase:
+    """The MariaDB database the session's tests run in, emptied after each test."""
+
+    def __init__(self, name: str, database: Database) -> None:
+        self.name = name
+        self.database = database
+        self.generation = 0
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self.database.engine
+
+    def on_checkout(self, dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        """Select the database again on connections that last used a dropped incarnation."""
+        if record.info.get("moltres_generation", 0) != self.generation:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(f"USE {self.name}")
+            finally:
+                cursor.close()
+            record.info["moltres_generation"] = self.generation
+
+    def recreate(self, admin: sa.Engine) -> None:
+        """Drop and re-create the database, so the next test starts from nothing."""
+        leaked = bool(self.engine.pool.checkedout())  # type: ignore[attr-defined]
+        if leaked:
+            # the test left a connection open (perhaps in a transaction, holding locks):
+            # start the pool afresh and end the stragglers; idle pooled connections hold
+            # no locks and survive the re-creation otherwise
+            self.engine.dispose()
+        with admin.connect() as conn:
+            _drop_namespace(conn, self.name, schema=False, kill=leaked)
+            conn.exec_driver_sql(f"CREATE DATABASE {self.name} CHARACTER SET utf8mb4")
+        self.generation += 1
+
+
 class TestDatabases:
     """The session's test databases: engines kept per DSN, a fresh isolated database per test.
 
@@ -208,6 +275,7 @@ class TestDatabases:
             backend_name(dsn)  # fail early on a DSN of an unknown backend
         self._shared: dict[str, Database] = {}
         self._admin: dict[str, sa.Engine] = {}
+        self._mysql_targets: dict[str, _ThrowawayDatabase] = {}
         self._problems: dict[str, str] = {}
 
     # -------------------------------------------------------------------------------- choosing
@@ -245,7 +313,7 @@ class TestDatabases:
             with self._in_transaction(backend) as db:
                 yield db
         elif backend.isolation == "database":
-            with self._server_namespace(backend) as dsn, self._connected(dsn) as db:
+            with self._in_throwaway_database(backend) as db:
                 yield db
         else:
             with self._fresh_duckdb(backend) as dsn, self._connected(dsn) as db:
@@ -290,6 +358,50 @@ class TestDatabases:
                 if outer.is_active:
                     outer.rollback()
                 connection.close()
+
+    @contextlib.contextmanager
+    def _in_throwaway_database(self, backend: Backend) -> Iterator[Database]:
+        # A new engine per test would cost a new connection per test (about 150 ms with
+        # PyMySQL, which builds a TLS context for each). Instead the session keeps one
+        # database and one engine for the tests, and empties it between tests by dropping
+        # and re-creating it (about 25 ms). Dropping a database unsets it on every
+        # connection that used it, so pooled connections run USE again on their next
+        # checkout after a re-creation.
+        from moltres import connect
+
+        target = self._mysql_targets.get(backend.dsn)
+        if target is None:
+            target = self._mysql_targets[backend.dsn] = self._throwaway_target(backend)
+        db = connect(engine=target.engine)
+        try:
+            yield db
+        finally:
+            try:
+                with contextlib.suppress(MoltresError):
+                    db.close()
+            finally:
+                target.recreate(self._admin_engine(backend))
+
+    def _throwaway_target(self, backend: Backend) -> _ThrowawayDatabase:
+        import sqlalchemy as sa
+
+        from moltres import connect
+        from moltres.engine.url import resolve_dsn
+
+        admin = self._admin_engine(backend)
+        name = _namespace()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+        try:
+            shared = connect(resolve_dsn(backend.dsn).set(database=name).render_as_string(hide_password=False))
+        except MoltresError:
+            with admin.connect() as conn:
+                _drop_namespace(conn, name, schema=False)
+            raise
+        target = _ThrowawayDatabase(name, shared)
+        sa.event.listen(shared.engine, "checkout", target.on_checkout)
+        self._shared[f"{backend.dsn}#{name}"] = shared
+        return target
 
     @contextlib.contextmanager
     def _connected(self, dsn: str) -> Iterator[Database]:
@@ -348,34 +460,7 @@ class TestDatabases:
             yield url.render_as_string(hide_password=False)
         finally:
             with admin.connect() as conn:
-                self._drop(conn, backend, name)
-
-    @staticmethod
-    def _drop(conn: sa.Connection, backend: Backend, name: str) -> None:
-        import sqlalchemy as sa
-
-        quoted = conn.dialect.identifier_preparer.quote(name)
-        if backend.name == "postgresql":
-            # connections the test left open would make DROP SCHEMA wait; end them first
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE application_name = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            conn.exec_driver_sql("SET lock_timeout = '10s'")
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
-            return
-        stragglers = conn.execute(
-            sa.text("SELECT id FROM information_schema.processlist WHERE db = :name AND id <> CONNECTION_ID()"),
-            {"name": name},
-        ).scalars()
-        for pid in list(stragglers):
-            with contextlib.suppress(sa.exc.OperationalError):  # it may have ended meanwhile
-                conn.exec_driver_sql(f"KILL {int(pid)}")
-        conn.exec_driver_sql("SET SESSION lock_wait_timeout = 10")
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")
+                _drop_namespace(conn, name, schema=schema)
 
     def _sweep(self, conn: sa.Connection, backend: Backend) -> None:
         """Drop the namespaces that runs killed hours ago left behind (never a live one)."""
@@ -384,7 +469,7 @@ class TestDatabases:
         names = conn.execute(sa.text("SELECT schema_name FROM information_schema.schemata")).scalars()
         for name in [n for n in names if _stale(n)]:
             with contextlib.suppress(sa.exc.SQLAlchemyError):  # another session swept it first
-                self._drop(conn, backend, name)
+                _drop_namespace(conn, name, schema=backend.name == "postgresql")
 
     @contextlib.contextmanager
     def _fresh_duckdb(self, backend: Backend) -> Iterator[str]:
@@ -432,7 +517,12 @@ class TestDatabases:
     # -------------------------------------------------------------------------------- cleanup
 
     def close(self) -> None:
-        """Release the session's engines."""
+        """Release the session's engines and drop the session's throwaway databases."""
+        for dsn, target in self._mysql_targets.items():
+            target.database.close()
+            with contextlib.suppress(Exception), self._admin[dsn].connect() as conn:
+                _drop_namespace(conn, target.name, schema=False)
+        self._mysql_targets.clear()
         for shared in self._shared.values():
             with contextlib.suppress(MoltresError):
                 shared.close()

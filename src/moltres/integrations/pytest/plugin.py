@@ -159,8 +159,8 @@ def moltres_db(moltres_backend: Backend, request: pytest.FixtureRequest) -> Iter
     """A moltres ``Database`` that only this test sees; whatever the test does is undone after.
 
     SQLite (in memory unless configured otherwise) and PostgreSQL: a transaction rolled back
-    after the test. MariaDB/MySQL: a database created for the test and dropped after. DuckDB:
-    a fresh database. Cleanup runs even when the test fails.
+    after the test. MariaDB/MySQL: a throwaway database, emptied (dropped and re-created)
+    after each test. DuckDB: a fresh database. Cleanup runs even when the test fails.
     """
     from moltres.integrations.pytest.backends import Unavailable
 
