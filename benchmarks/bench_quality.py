@@ -72,7 +72,15 @@ def log(message: str) -> None:
 
 def row(name: str, moltres_s: float | None, raw_s: float | None, *, note: str, **extra: Any) -> Row:
     ratio = moltres_s / raw_s if moltres_s is not None and raw_s else None
-    return {"name": name, "moltres_s": moltres_s, "raw_s": raw_s, "ratio": ratio, "peak_mb": None, "note": note, **extra}
+    return {
+        "name": name,
+        "moltres_s": moltres_s,
+        "raw_s": raw_s,
+        "ratio": ratio,
+        "peak_mb": None,
+        "note": note,
+        **extra,
+    }
 
 
 def checks() -> list[dict[str, Any]]:
@@ -120,7 +128,9 @@ def scratch(name: str) -> Iterator[str]:
             yield server.set(database=space).render_as_string(hide_password=False)
     finally:
         with contextlib.suppress(Exception), admin.connect() as conn:
-            drop = f"DROP SCHEMA IF EXISTS {space} CASCADE" if name == "postgresql" else f"DROP DATABASE IF EXISTS {space}"
+            drop = (
+                f"DROP SCHEMA IF EXISTS {space} CASCADE" if name == "postgresql" else f"DROP DATABASE IF EXISTS {space}"
+            )
             conn.exec_driver_sql(drop)
         admin.dispose()
 
