@@ -154,7 +154,7 @@ def database_error_code(exc: BaseException) -> str | int | None:
     Example:
         >>> import sqlite3
         >>> con = sqlite3.connect(":memory:")
-        >>> _ = con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        >>> _ = con.execute("CREATE TABLE t (id INTEGER UNIQUE)")
         >>> _ = con.execute("INSERT INTO t VALUES (1)")
         >>> try:
         ...     con.execute("INSERT INTO t VALUES (1)")
