@@ -235,7 +235,7 @@ def bench_fixture(name: str) -> Row:
     from moltres.integrations.pytest.backends import TestDatabases
 
     label = f"moltres_db fixture overhead per test [{name}]"
-    dsn = {"sqlite": "sqlite://", "postgresql": PG_DSN, "mysql": MYSQL_DSN}[name]
+    dsn = {"sqlite": "sqlite://", "postgresql": PG_DSN, "mysql": MYSQL_DSN, "duckdb": "duckdb:///:memory:"}[name]
     databases = TestDatabases([dsn])
     try:
         backend = databases.backend(name)
@@ -262,6 +262,7 @@ def bench_fixture(name: str) -> Row:
         "sqlite": "connection + BEGIN + ROLLBACK on the session's in-memory engine",
         "postgresql": "connection + BEGIN + ROLLBACK on the session's engine",
         "mysql": "DROP DATABASE + CREATE DATABASE of the session's throwaway database",
+        "duckdb": "a new in-memory database",
     }[name]
     log(f"{label}: {per_test * 1000:.1f} ms")
     out = row(
@@ -280,7 +281,7 @@ def bench_fixture(name: str) -> Row:
 def run() -> list[Row]:
     """All figures of this module."""
     rows = [bench_checks(name) for name in ("sqlite", "postgresql", "mysql")]
-    rows += [bench_fixture(name) for name in ("sqlite", "postgresql", "mysql")]
+    rows += [bench_fixture(name) for name in ("sqlite", "postgresql", "mysql", "duckdb")]
     return rows
 
 

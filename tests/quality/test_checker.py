@@ -124,6 +124,7 @@ def test_where_limits_the_rows_a_check_sees(people):
         [
             Q.column_range("age", min=0, max=150, where="status = 'gone'", check_name="gone_ages"),
             Q.column_not_null("email", where=col("status") == "active", check_name="active_emails"),
+            Q.column_unique("email", where="status = 'active'", check_name="active_unique"),
             Q.row_count(min=3, max=3, where="status = 'active'"),
             Q.custom(lambda rows: [r["id"] for r in rows] == [3], where="status = 'gone'", check_name="only_gone"),
         ],
@@ -131,6 +132,7 @@ def test_where_limits_the_rows_a_check_sees(people):
     assert (report["gone_ages"].total_rows, report["gone_ages"].status) == (0, "passed")
     assert (report["active_emails"].failed_rows, report["active_emails"].total_rows) == (1, 3)
     assert report["row_count"].status == "passed"
+    assert (report["active_unique"].status, report["active_unique"].total_rows) == ("passed", 2)
     assert report["only_gone"].status == "passed"
 
 
