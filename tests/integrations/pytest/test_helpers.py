@@ -269,3 +269,10 @@ def test_assert_query_count_does_not_hide_the_blocks_own_error(mem):
     with pytest.raises(ZeroDivisionError), assert_query_count(5):
         mem.sql("SELECT 1 AS one").collect()
         raise ZeroDivisionError
+
+
+def test_query_logger_does_not_see_the_drivers_start_up_queries(dsn):
+    with QueryLogger() as log:
+        fresh = connect(dsn)  # a new engine: its first connection runs the dialect's start-up queries
+        fresh.close()
+    assert log.records == []
