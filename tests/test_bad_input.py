@@ -41,7 +41,8 @@ HOSTILE = [
 
 def create_users(db: Database) -> Database:
     db.create_table(
-        "users", [column("id", "INTEGER", primary_key=True), column("name", "VARCHAR(100)"), column("email", "VARCHAR(100)")]
+        "users",
+        [column("id", "INTEGER", primary_key=True), column("name", "VARCHAR(100)"), column("email", "VARCHAR(100)")],
     ).collect()
     db.insert("users", USERS)
     return db
@@ -110,7 +111,19 @@ def test_unknown_table_in_raw_sql(shared: Database) -> None:
         lambda t: t.alias("u").select(col("u.nmae")),
         lambda t: t.drop_duplicates(["nmae"]),
     ],
-    ids=["select", "where", "where-string", "order_by", "group_by", "with_column", "drop", "rename", "function", "qualified", "drop_duplicates"],
+    ids=[
+        "select",
+        "where",
+        "where-string",
+        "order_by",
+        "group_by",
+        "with_column",
+        "drop",
+        "rename",
+        "function",
+        "qualified",
+        "drop_duplicates",
+    ],
 )
 def test_unknown_column_suggests_the_closest(shared: Database, build: Callable[[Any], Any]) -> None:
     with pytest.raises(ColumnNotFoundError) as info:
@@ -167,11 +180,11 @@ def test_unqualified_name_on_the_wrong_alias(shared: Database) -> None:
         lambda db: db.sql(123),
         lambda db: db.create_dataframe("abc"),
         lambda db: db.create_dataframe([]),
-        lambda db: col(None),
+        lambda db: col(None),  # type: ignore[arg-type]
         lambda db: lit({"a": 1}),
         lambda db: col("id").isin([object()]),
-        lambda db: col("id").cast(5),
-        lambda db: F.round("id", "2"),
+        lambda db: col("id").cast(5),  # type: ignore[arg-type]
+        lambda db: F.round("id", "2"),  # type: ignore[arg-type]
         lambda db: db.table("users").write.mode("sometimes"),
         lambda db: db.table("users").collect(stream=True, batch_size=0),
     ],

@@ -84,9 +84,9 @@ def test_show_prints_a_table(shop: Database, capsys: pytest.CaptureFixture[str])
     assert len(body) == 2 and "Ada" in body[0] and "Alan" in body[1]
     shop.table("users").select("name", "city").where(col("id") == 4).show()
     assert "NULL" in capsys.readouterr().out
-    shop.table("users").select(F.concat("name", "name", "name", "name", "name", "name", "name", "name").alias("long")).show(
-        1, truncate=10
-    )
+    shop.table("users").select(
+        F.concat("name", "name", "name", "name", "name", "name", "name", "name").alias("long")
+    ).show(1, truncate=10)
     assert "…" in capsys.readouterr().out
 
 
@@ -168,5 +168,5 @@ def test_repeated_shape_with_new_values_gives_new_results(shop: Database) -> Non
         got = shop.table("users").where(col("age") > age).select("id").order_by("id").collect()
         assert [r["id"] for r in got] == [u["id"] for u in USERS if u["age"] > age]
     for names in (["Ada"], ["Ada", "Grace"], ["x", "y", "z"]):
-        got = shop.table("users").where(col("name").isin(names)).count()
-        assert got == sum(u["name"] in names for u in USERS)
+        matched = shop.table("users").where(col("name").isin(names)).count()
+        assert matched == sum(u["name"] in names for u in USERS)

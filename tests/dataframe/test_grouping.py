@@ -82,7 +82,7 @@ def test_group_by_several_keys_and_expressions(shop: Database) -> None:
 def test_groupby_aliases(shop: Database) -> None:
     orders = shop.table("orders")
     assert orders.groupBy("status").count().count() == 3
-    assert orders.groupby(["status"]).count().count() == 3
+    assert orders.groupby(["status"]).count().count() == 3  # type: ignore[arg-type]
 
 
 def test_having_is_a_filter_after_agg(shop: Database) -> None:
@@ -118,11 +118,15 @@ def test_whole_frame_agg(shop: Database) -> None:
 
 
 def test_count_distinct_and_stddev(shop: Database) -> None:
-    row = shop.table("orders").agg(
-        F.count_distinct("status").alias("statuses"),
-        F.countDistinct("user_id").alias("users"),
-        F.stddev("amount").alias("sd"),
-    ).first()
+    row = (
+        shop.table("orders")
+        .agg(
+            F.count_distinct("status").alias("statuses"),
+            F.countDistinct("user_id").alias("users"),
+            F.stddev("amount").alias("sd"),
+        )
+        .first()
+    )
     assert row is not None
     assert row["statuses"] == 3
     assert row["users"] == len({o["user_id"] for o in ORDERS})
@@ -189,9 +193,9 @@ def test_pivot_with_values(shop: Database) -> None:
         entry = want.setdefault(o["user_id"], {"user_id": o["user_id"], "paid": None, "new": None})
         if o["status"] in ("paid", "new"):
             entry[o["status"]] = (entry[o["status"]] or 0) + o["amount"]
-    assert [{k: (float(v) if isinstance(v, (int, float)) and k != "user_id" else v) for k, v in r.items()} for r in rows] == [
-        want[k] for k in sorted(want)
-    ]
+    assert [
+        {k: (float(v) if isinstance(v, (int, float)) and k != "user_id" else v) for k, v in r.items()} for r in rows
+    ] == [want[k] for k in sorted(want)]
 
 
 def test_pivot_finds_values(shop: Database) -> None:
@@ -203,8 +207,11 @@ def test_pivot_finds_values(shop: Database) -> None:
 
 
 def test_pivot_with_several_aggregates(shop: Database) -> None:
-    df = shop.table("orders").group_by("user_id").pivot("status", ["paid"]).agg(
-        F.sum("amount").alias("total"), F.count("id").alias("n")
+    df = (
+        shop.table("orders")
+        .group_by("user_id")
+        .pivot("status", ["paid"])
+        .agg(F.sum("amount").alias("total"), F.count("id").alias("n"))
     )
     assert df.columns == ["user_id", "paid_total", "paid_n"]
     row = df.where(col("user_id") == 1).first()

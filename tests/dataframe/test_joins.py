@@ -49,7 +49,7 @@ def test_full_outer_join(shop: Database) -> None:
 def test_join_type_aliases_are_accepted(shop: Database, how: str) -> None:
     users, orders = shop.table("users"), shop.table("orders")
     df = users.join(orders, on=[("id", "user_id")], how=how).select("name")
-    if shop.dialect_name == "mysql" and "full" in how or (shop.dialect_name == "mysql" and how == "outer"):
+    if shop.dialect_name == "mysql" and ("full" in how or how == "outer"):
         with pytest.raises(CompilationError, match="mysql"):
             df.collect()
         return
@@ -73,7 +73,9 @@ def test_join_on_expression_with_aliases(shop: Database) -> None:
 def test_join_on_list_of_expressions(shop: Database) -> None:
     u, o = shop.table("users").alias("u"), shop.table("orders").alias("o")
     rows = u.join(o, on=[col("u.id") == col("o.user_id"), col("o.status") == "paid"]).select("name", "amount").collect()
-    want = [(x["name"], y["amount"]) for x in USERS for y in ORDERS if y["user_id"] == x["id"] and y["status"] == "paid"]
+    want = [
+        (x["name"], y["amount"]) for x in USERS for y in ORDERS if y["user_id"] == x["id"] and y["status"] == "paid"
+    ]
     assert pairs(rows) == sorted(want, key=lambda t: (str(t[0]), str(t[1])))
 
 
@@ -196,6 +198,6 @@ def test_join_bad_arguments(shop: Database) -> None:
     with pytest.raises(ValidationError, match="needs on="):
         users.join(orders)
     with pytest.raises(ValidationError):
-        users.join(orders, on=["id", ("a", "b")])  # type: ignore[list-item]
+        users.join(orders, on=["id", ("a", "b")])  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         users.join([1, 2], on="id")  # type: ignore[arg-type]

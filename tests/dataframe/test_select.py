@@ -29,7 +29,7 @@ def test_select_names_and_expressions(shop: Database) -> None:
 
 def test_select_list_argument_and_star(shop: Database) -> None:
     users = shop.table("users")
-    assert users.select(["id", "name"]).columns == ["id", "name"]
+    assert users.select(["id", "name"]).columns == ["id", "name"]  # type: ignore[arg-type]
     assert users.select("*").columns == list(USERS[0])
     assert users.select().columns == list(USERS[0])
     assert users.alias("u").select("u.*").columns == list(USERS[0])

@@ -23,7 +23,9 @@ def ids(rows: list[dict[str, object]], key: str = "id") -> list[object]:
 def test_union_and_union_all(shop: Database) -> None:
     users = shop.table("users").select("id")
     with_orders = shop.table("orders").select(col("user_id").alias("id"))
-    assert ids(users.union_all(with_orders).collect()) == sorted([u["id"] for u in USERS] + [o["user_id"] for o in ORDERS])
+    assert ids(users.union_all(with_orders).collect()) == sorted(
+        [u["id"] for u in USERS] + [o["user_id"] for o in ORDERS]
+    )
     assert ids(users.unionAll(with_orders).collect()) == ids(users.union_all(with_orders).collect())
     assert ids(users.union(with_orders).collect()) == sorted({u["id"] for u in USERS} | {o["user_id"] for o in ORDERS})
 
@@ -106,7 +108,9 @@ def test_cte_with_parameters_used_twice(shop: Database) -> None:
     big = shop.table("orders").where(col("amount") > 5).cte("big")
     pairs = big.join(big.alias("b2"), on=(col("big.user_id") == col("b2.user_id")) & (col("big.id") < col("b2.id")))
     big_rows = [o for o in ORDERS if o["amount"] > 5]
-    assert pairs.count() == sum(1 for a in big_rows for b in big_rows if a["user_id"] == b["user_id"] and a["id"] < b["id"])
+    assert pairs.count() == sum(
+        1 for a in big_rows for b in big_rows if a["user_id"] == b["user_id"] and a["id"] < b["id"]
+    )
     again = shop.table("orders").where(col("amount") > 15).cte("big")
     assert again.join(again.alias("b2"), on=col("big.id") == col("b2.id")).count() == 3
 
@@ -183,7 +187,5 @@ def test_explode_json_text_on_sqlite_keeps_other_columns(shop: Database) -> None
 def test_set_operation_across_databases_is_refused(shop: Database) -> None:
     from moltres import connect
 
-    with connect("sqlite://") as other:
-        other.create_table("users", []) if False else None  # noqa: B018 - nothing to create
-        with pytest.raises(ValidationError, match="same database"):
-            shop.table("users").union(other.sql("SELECT 1 AS id"))
+    with connect("sqlite://") as other, pytest.raises(ValidationError, match="same database"):
+        shop.table("users").union(other.sql("SELECT 1 AS id"))

@@ -89,7 +89,9 @@ def test_lag_within_partitions(shop: Database) -> None:
 
 def test_running_sum_with_rows_frame(shop: Database) -> None:
     w = Window.partition_by("user_id").order_by("id").rows_between(Window.unbounded_preceding, Window.current_row)
-    rows = shop.table("orders").select("id", "user_id", F.sum("amount").over(w).alias("running")).order_by("id").collect()
+    rows = (
+        shop.table("orders").select("id", "user_id", F.sum("amount").over(w).alias("running")).order_by("id").collect()
+    )
     totals: dict[int, float] = defaultdict(float)
     for o, r in zip(ORDERS, rows, strict=True):
         totals[o["user_id"]] += o["amount"]

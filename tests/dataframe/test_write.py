@@ -11,12 +11,18 @@ import sqlalchemy as sa
 from moltres import col, lit
 from moltres.expressions import functions as F
 from moltres.table.schema import column
-from moltres.utils.exceptions import ColumnNotFoundError, ExecutionError, MoltresError, TableNotFoundError, ValidationError
+from moltres.utils.exceptions import (
+    ColumnNotFoundError,
+    ExecutionError,
+    MoltresError,
+    TableNotFoundError,
+    ValidationError,
+)
 
 if TYPE_CHECKING:
     from moltres import Column, Database
 
-ITEMS = [{"id": i, "name": f"item{i}", "price": i * 1.5} for i in range(1, 6)]
+ITEMS: list[dict[str, Any]] = [{"id": i, "name": f"item{i}", "price": i * 1.5} for i in range(1, 6)]
 
 
 @pytest.fixture
@@ -48,7 +54,9 @@ def test_save_as_table_creates_with_the_query_columns(items: Database) -> None:
     df = items.table("items").where(col("price") > 3).select("id", (col("price") * 2).alias("double"))
     assert df.write.save_as_table("expensive") == 3
     assert items.table("expensive").columns == ["id", "double"]
-    assert table_rows(items, "expensive") == [{"id": i["id"], "double": i["price"] * 2} for i in ITEMS if i["price"] > 3]
+    assert table_rows(items, "expensive") == [
+        {"id": i["id"], "double": i["price"] * 2} for i in ITEMS if i["price"] > 3
+    ]
 
 
 def test_save_as_table_runs_in_the_database(items: Database, statements: list[str]) -> None:
@@ -83,9 +91,14 @@ def test_append_mode(items: Database) -> None:
     assert extra.write.mode("append").save_as_table("items") == len(ITEMS)
     assert items.table("items").count() == 2 * len(ITEMS)
     # a subset of the columns, in another order: the others get NULL
-    assert items.table("items").where(col("id") == 1).select((col("id") + 200).alias("id"), "name").write.mode(
-        "append"
-    ).save_as_table("items") == 1
+    assert (
+        items.table("items")
+        .where(col("id") == 1)
+        .select((col("id") + 200).alias("id"), "name")
+        .write.mode("append")
+        .save_as_table("items")
+        == 1
+    )
     assert items.table("items").where(col("id") == 201).first() == {"id": 201, "name": "item1", "price": None}
     with pytest.raises(ColumnNotFoundError):
         items.table("items").select("id", col("name").alias("title")).write.mode("append").save_as_table("items")
@@ -129,8 +142,12 @@ def test_failing_overwrite_leaves_the_old_table_intact(items: Database) -> None:
 
 
 def test_failing_append_adds_nothing(items: Database) -> None:
-    bad = items.table("items").select((col("id") + 10).alias("id"), "name", "price").union_all(
-        items.table("items").select("id", "name", "price")  # duplicate keys
+    bad = (
+        items.table("items")
+        .select((col("id") + 10).alias("id"), "name", "price")
+        .union_all(
+            items.table("items").select("id", "name", "price")  # duplicate keys
+        )
     )
     with pytest.raises(ExecutionError):
         bad.write.mode("append").save_as_table("items")
@@ -138,7 +155,9 @@ def test_failing_append_adds_nothing(items: Database) -> None:
 
 
 def test_insert_into(items: Database) -> None:
-    items.create_table("archive", [column("id", "INTEGER"), column("name", "VARCHAR(20)"), column("price", "DOUBLE")]).collect()
+    items.create_table(
+        "archive", [column("id", "INTEGER"), column("name", "VARCHAR(20)"), column("price", "DOUBLE")]
+    ).collect()
     assert items.table("items").where(col("id") <= 2).write.insert_into("archive") == 2
     assert items.table("items").where(col("id") == 3).write.insertInto("archive") == 1
     assert [r["id"] for r in table_rows(items, "archive")] == [1, 2, 3]
@@ -148,7 +167,9 @@ def test_insert_into(items: Database) -> None:
 
 
 def test_insert_into_with_overwrite_mode_replaces_rows(items: Database) -> None:
-    items.create_table("archive", [column("id", "INTEGER"), column("name", "VARCHAR(20)"), column("price", "DOUBLE")]).collect()
+    items.create_table(
+        "archive", [column("id", "INTEGER"), column("name", "VARCHAR(20)"), column("price", "DOUBLE")]
+    ).collect()
     items.table("items").write.insert_into("archive")
     assert items.table("items").where(col("id") == 5).write.mode("overwrite").insert_into("archive") == 1
     assert [r["id"] for r in table_rows(items, "archive")] == [5]
@@ -179,7 +200,9 @@ def test_save_as_table_from_group_by_and_join(items: Database) -> None:
     assert got == {"item1": 7.5, "item4": 6.0}
 
 
-@pytest.mark.notimpl(["mysql"], raises=AssertionError, reason="MySQL commits DDL implicitly: CREATE TABLE cannot roll back")
+@pytest.mark.notimpl(
+    ["mysql"], raises=AssertionError, reason="MySQL commits DDL implicitly: CREATE TABLE cannot roll back"
+)
 def test_save_as_table_in_a_rolled_back_transaction(items: Database) -> None:
     with pytest.raises(RuntimeError), items.transaction():
         items.table("items").write.save_as_table("copy")

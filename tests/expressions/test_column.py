@@ -33,7 +33,7 @@ def L(value: object) -> n.Lit:
         (col("a") <= 2.5, n.Compare(n.CompareOp.LE, a, L(2.5))),
         (col("a") > 0, n.Compare(n.CompareOp.GT, a, L(0))),
         (col("a") >= 0, n.Compare(n.CompareOp.GE, a, L(0))),
-        (1 < col("a"), n.Compare(n.CompareOp.GT, a, L(1))),  # Python reflects to a > 1
+        (1 < col("a"), n.Compare(n.CompareOp.GT, a, L(1))),  # noqa: SIM300 - Python reflects it to a > 1
         (col("a") + 1, n.Add(a, L(1))),
         (1 + col("a"), n.Add(L(1), a)),
         (col("a") - col("b"), n.Sub(a, b)),
@@ -46,7 +46,10 @@ def L(value: object) -> n.Lit:
         (7 % col("a"), n.Mod(L(7), a)),
         (col("a") ** 2, n.Power(a, L(2))),
         (-col("a"), n.Neg(a)),
-        ((col("a") > 1) & (col("b") < 2), n.And(n.Compare(n.CompareOp.GT, a, L(1)), n.Compare(n.CompareOp.LT, b, L(2)))),
+        (
+            (col("a") > 1) & (col("b") < 2),
+            n.And(n.Compare(n.CompareOp.GT, a, L(1)), n.Compare(n.CompareOp.LT, b, L(2))),
+        ),
         ((col("a") > 1) | True, n.Or(n.Compare(n.CompareOp.GT, a, L(1)), L(True))),
         (True & col("a"), n.And(L(True), a)),
         (False | col("a"), n.Or(L(False), a)),
@@ -80,7 +83,16 @@ def test_operators_build_nodes(built: Column, node: n.Node) -> None:
 def test_literals_keep_their_python_type() -> None:
     assert lit(1).node != lit(1.0).node
     assert lit(1).node != lit(True).node
-    for value in (None, "s", b"x", decimal.Decimal("1.5"), dt.date(2024, 1, 1), dt.datetime(2024, 1, 1, 1), dt.time(1), dt.timedelta(1)):
+    for value in (
+        None,
+        "s",
+        b"x",
+        decimal.Decimal("1.5"),
+        dt.date(2024, 1, 1),
+        dt.datetime(2024, 1, 1, 1),
+        dt.time(1),
+        dt.timedelta(1),
+    ):
         node = to_node(value)
         assert isinstance(node, n.Lit) and node.value == value and node.kind is type(value)
     assert to_node((1, 2)) == n.Lit((1, 2), tuple)
@@ -93,7 +105,7 @@ def test_to_node_refuses_other_objects() -> None:
         with pytest.raises(ValidationError, match="cannot use a value"):
             to_node(bad)
     with pytest.raises(ValidationError):
-        col("a") + object()  # noqa: B018
+        col("a") + object()
 
 
 def test_column_names_parse_qualifiers_and_stars() -> None:
@@ -114,7 +126,7 @@ def test_column_names_parse_qualifiers_and_stars() -> None:
 def test_column_is_immutable_unhashable_and_has_no_truth_value() -> None:
     c = col("a")
     with pytest.raises(AttributeError):
-        c.node = b  # type: ignore[misc]
+        c.node = b
     with pytest.raises(TypeError):
         hash(c)
     with pytest.raises(ValidationError, match="truth value"):

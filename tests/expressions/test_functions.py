@@ -226,7 +226,7 @@ SCALARS: list[tuple[str, Callable[[], Column], Any]] = [
     ("json_extract_float", lambda: F.json_extract("j", "$.f"), "1.5"),
     ("get_json_method", lambda: col("j").get_json("$.a.b"), "5"),
     # literals round-trip as parameters
-    ("lit_str", lambda: lit("it's \\ \"q\" ünï"), "it's \\ \"q\" ünï"),
+    ("lit_str", lambda: lit('it\'s \\ "q" ünï'), 'it\'s \\ "q" ünï'),
     ("lit_float", lambda: lit(0.1) + lit(0.2), 0.3),
     ("lit_date", lambda: lit(dt.date(1999, 12, 31)), dt.date(1999, 12, 31)),
     ("lit_none", lambda: lit(None), None),
@@ -239,7 +239,13 @@ def test_scalar_function(data: Database, case: str, build: Callable[[], Column],
 
 
 def test_scalar_functions_on_null_input(data: Database) -> None:
-    for expr in (F.upper("nul"), F.length("nul"), F.concat("nul", "name"), F.trim("nul"), F.abs(col("nul").cast("INTEGER"))):
+    for expr in (
+        F.upper("nul"),
+        F.length("nul"),
+        F.concat("nul", "name"),
+        F.trim("nul"),
+        F.abs(col("nul").cast("INTEGER")),
+    ):
         assert value_of(data, expr) is None
 
 
@@ -250,15 +256,19 @@ def test_string_functions_on_every_row(data: Database) -> None:
         .order_by("id")
         .collect()
     )
-    assert [(r["u"], r["l"], r["t"]) for r in rows] == [
-        (x["name"].upper(), len(x["s"]), x["s"].strip()) for x in ROWS
-    ]
+    assert [(r["u"], r["l"], r["t"]) for r in rows] == [(x["name"].upper(), len(x["s"]), x["s"].strip()) for x in ROWS]
 
 
 def test_date_parts_on_every_row(data: Database) -> None:
     rows = (
         data.table("t")
-        .select("id", F.year("d").alias("y"), F.month("d").alias("m"), F.day("d").alias("dd"), F.date_add("d", 1).alias("next"))
+        .select(
+            "id",
+            F.year("d").alias("y"),
+            F.month("d").alias("m"),
+            F.day("d").alias("dd"),
+            F.date_add("d", 1).alias("next"),
+        )
         .order_by("id")
         .collect()
     )
@@ -341,7 +351,11 @@ PREDICATES: list[tuple[str, Callable[[], Column], Callable[[dict[str, Any]], boo
     ("like", lambda: col("name").like("%a%"), lambda r: "a" in r["name"]),
     ("like_underscore", lambda: col("name").like("_da%"), lambda r: r["name"][1:3] == "da"),
     ("ilike", lambda: col("name").ilike("A%"), lambda r: r["name"].lower().startswith("a")),
-    ("rlike", lambda: col("name").rlike("^[A-Z][a-z]+ [A-Z]"), lambda r: re.search("^[A-Z][a-z]+ [A-Z]", r["name"]) is not None),
+    (
+        "rlike",
+        lambda: col("name").rlike("^[A-Z][a-z]+ [A-Z]"),
+        lambda r: re.search("^[A-Z][a-z]+ [A-Z]", r["name"]) is not None,
+    ),
     ("rlike_is_case_sensitive", lambda: col("name").rlike("^a"), lambda r: r["name"].startswith("a")),
     ("rlike_unanchored", lambda: col("name").rlike("o[a-z]+r"), lambda r: re.search("o[a-z]+r", r["name"]) is not None),
     ("startswith", lambda: col("name").startswith("Ada"), lambda r: r["name"].startswith("Ada")),
@@ -355,19 +369,27 @@ PREDICATES: list[tuple[str, Callable[[], Column], Callable[[dict[str, Any]], boo
     ("is_not_null", lambda: col("nul").isNotNull(), lambda r: r["nul"] is not None),
     ("eq_none_is_null", lambda: col("nul") == None, lambda r: r["nul"] is None),  # noqa: E711
     ("null_comparison_is_not_true", lambda: col("nul") != "set", lambda r: r["nul"] is not None and r["nul"] != "set"),
-    ("string_predicate", lambda: F.expr("n > 0 AND name LIKE 'A%'"), lambda r: r["n"] > 0 and r["name"].startswith("A")),
+    (
+        "string_predicate",
+        lambda: F.expr("n > 0 AND name LIKE 'A%'"),
+        lambda r: r["n"] > 0 and r["name"].startswith("A"),
+    ),
     ("boolean_column_from_cast", lambda: (col("n") > 0).cast("BOOLEAN"), lambda r: r["n"] > 0),
 ]
 
 
 @pytest.mark.parametrize(("case", "build", "oracle"), PREDICATES, ids=[c[0] for c in PREDICATES])
-def test_predicate(data: Database, case: str, build: Callable[[], Column], oracle: Callable[[dict[str, Any]], bool]) -> None:
+def test_predicate(
+    data: Database, case: str, build: Callable[[], Column], oracle: Callable[[dict[str, Any]], bool]
+) -> None:
     got = [r["id"] for r in data.table("t").where(build()).select("id").order_by("id").collect()]
     assert got == [r["id"] for r in ROWS if oracle(r)]
 
 
 def test_predicates_as_values(data: Database) -> None:
-    rows = data.table("t").select("id", (col("n") > 0).alias("pos"), col("nul").is_null().alias("missing")).order_by("id")
+    rows = (
+        data.table("t").select("id", (col("n") > 0).alias("pos"), col("nul").is_null().alias("missing")).order_by("id")
+    )
     assert [(bool(r["pos"]), bool(r["missing"])) for r in rows.collect()] == [
         (r["n"] > 0, r["nul"] is None) for r in ROWS
     ]

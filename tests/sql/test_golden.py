@@ -131,12 +131,16 @@ def test_window(shop: Database, golden_sql: GoldenSQL) -> None:
 
 def test_filter_on_window(shop: Database, golden_sql: GoldenSQL) -> None:
     w = Window.partition_by("user_id").order_by(col("amount").desc())
-    df = shop.table("orders").with_column("rn", F.row_number().over(w)).where(col("rn") == 1).select("user_id", "amount")
+    df = (
+        shop.table("orders").with_column("rn", F.row_number().over(w)).where(col("rn") == 1).select("user_id", "amount")
+    )
     golden_sql(df, params={"p0": 1})
 
 
 def test_order_by(shop: Database, golden_sql: GoldenSQL) -> None:
-    df = shop.table("users").order_by(col("city").asc_nulls_last(), col("age").desc_nulls_first(), "name").select("name")
+    df = (
+        shop.table("users").order_by(col("city").asc_nulls_last(), col("age").desc_nulls_first(), "name").select("name")
+    )
     golden_sql(df, params={})
 
 

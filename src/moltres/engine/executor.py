@@ -376,22 +376,22 @@ class Executor:
         """Run a query with a server-side cursor and yield lists of at most `batch_size` rows."""
         timeout = self.state.timeout(timeout)
         with self.connection() as conn:
-            compiled: CompiledQuery | None = None
+            prepared: CompiledQuery | None = None
             try:
                 with self.state.rules.statement_timeout(conn, timeout):
-                    compiled, params = prepare_on(conn, self.state, plan)  # the probe of db.sql too
+                    prepared, bound = prepare_on(conn, self.state, plan)  # the probe of db.sql too
                     result = conn.execute(
-                        compiled.statement,
-                        params,
+                        prepared.statement,
+                        bound,
                         execution_options={"stream_results": True, "yield_per": batch_size},
                     )
                     try:
                         for part in result.partitions(batch_size):
-                            yield shape_rows(compiled.columns, part)
+                            yield shape_rows(prepared.columns, part)
                     finally:
                         result.close()
             except sa.exc.DBAPIError as exc:
-                raise self.state.fail(exc, sql=None if compiled is None else compiled.sql, timeout=timeout) from None
+                raise self.state.fail(exc, sql=None if prepared is None else prepared.sql, timeout=timeout) from None
 
     def execute(
         self, statement: Any, params: Any = None, *, timeout: float | None = None, write: bool = True

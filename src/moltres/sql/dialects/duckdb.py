@@ -142,7 +142,7 @@ class DuckDBRules(Rules):
                 nextval = "nextval('" + quoted.replace("'", "''") + "')"
                 c.server_default = sa.DefaultClause(sa.text(nextval.replace(":", "\\:")))
                 create = "CREATE SEQUENCE IF NOT EXISTS " + quoted.replace("%", "%%")
-                sa.event.listen(table, "before_create", sa.DDL(create))
+                sa.event.listen(table, "before_create", sa.DDL(create))  # type: ignore[no-untyped-call]
             if c.autoincrement in (True, "auto"):
                 c.autoincrement = False
         return table
@@ -191,7 +191,7 @@ class DuckDBRules(Rules):
             super().bulk_insert(connection, table, rows)
             return
         # only the columns the rows give, so that the others get their defaults
-        names = [c for c in table.c.keys() if rows and c in rows[0]]
+        names = [c.key for c in table.c if rows and c.key in rows[0]]
         arrow = pa.table({c: [row.get(c) for row in rows] for c in names})
         raw = connection.connection.dbapi_connection
         assert raw is not None

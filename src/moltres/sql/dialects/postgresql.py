@@ -125,7 +125,7 @@ class PostgreSQLRules(Rules):
             super().bulk_insert(connection, table, rows)
             return
         # only the columns the rows give, so that the others get their defaults
-        names = [c for c in table.c.keys() if c in rows[0]]
+        names = [c.key for c in table.c if c.key in rows[0]]
         preparer = connection.dialect.identifier_preparer
         target = preparer.format_table(table)
         column_list = ", ".join(preparer.quote(c) for c in names)
