@@ -434,3 +434,10 @@ def test_math_functions_on_null(data: Database) -> None:
         assert value_of(data, fn(col("nul").cast("DOUBLE"))) is None
     assert value_of(data, F.round(col("nul").cast("DOUBLE"), 1)) is None
     assert value_of(data, F.pow(col("nul").cast("DOUBLE"), 2)) is None
+
+
+def test_casts_return_python_types(data: Database) -> None:
+    assert isinstance(value_of(data, col("n").cast("DOUBLE")), float)
+    assert isinstance(value_of(data, col("x").cast("INTEGER")), int)
+    assert isinstance(value_of(data, col("n").cast("TEXT")), str)
+    assert isinstance(value_of(data, lit("2024-01-02").cast("DATE")), dt.date)

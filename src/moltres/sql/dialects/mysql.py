@@ -111,12 +111,18 @@ class MySQLCompiler(Compiler):
 
         target = parse_type(to)
         if isinstance(target, sa.Float):
-            return sa.cast(arg, mysql.DOUBLE())
+            return sa.cast(arg, mysql.DOUBLE(asdecimal=False))  # a float, not a Decimal
         if isinstance(target, sa.Integer):
             return sa.cast(arg, mysql.INTEGER() if not isinstance(target, sa.BigInteger) else mysql.BIGINT())
         if isinstance(target, sa.Boolean):
             return sa.type_coerce(sa.cast(arg, mysql.INTEGER()) != 0, sa.Boolean)
         return sa.cast(arg, target)
+
+    def values_cast(self, value: Element, type_name: str | None) -> Element:
+        # a parameter comes back as the text the driver sent ('2024-01-02', '1.5'): cast it
+        if type_name is None:
+            return value
+        return self.visit_Cast(n.Cast(n.Lit(None, type(None)), type_name), arg=value, to=type_name)
 
     def visit_RLike(self, node: n.RLike, *, arg: Element, pattern: Element) -> Element:
         # REGEXP follows the collation, case-insensitive by default: (?-i) makes it case-sensitive
