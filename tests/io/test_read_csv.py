@@ -64,7 +64,7 @@ def test_schema_overrides_some_or_all_types(db: Database, tmp_path: Path) -> Non
     assert renamed.where(col("code") == "07500").count() == 1
     with pytest.raises(ColumnNotFoundError, match="did you mean 'zip'"):
         db.read.csv(path, schema={"zp": "TEXT"})
-    with pytest.raises(ValidationError, match="gives 1 columns but .* has 2"):
+    with pytest.raises(ValidationError, match=r"gives 1 columns but .* has 2"):
         db.read.csv(path, schema=[column("town", "TEXT")])
     assert db.read.csv(path, infer_schema=False).schema[1][1] in ("TEXT", "LONGTEXT")
 

@@ -25,14 +25,14 @@ import io
 import lzma
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from moltres.utils.exceptions import SourceNotFoundError, ValidationError, closest_match
 
-__all__ = ["COMPRESSIONS", "Source", "compression_of", "format_of", "open_target"]
+__all__ = ["COMPRESSIONS", "Source", "compression_of", "format_of", "open_target", "released"]
 
 # extension -> compression name, and each name's opener over a binary file object
 COMPRESSIONS: dict[str, str] = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "xz"}
@@ -193,6 +193,29 @@ def _near_misses(path: Path) -> str:
         return f"check the path; the folder {folder} does not exist"
     match = closest_match(path.name, [p.name for p in folder.iterdir()])
     return f"did you mean '{folder / match}'?" if match else f"check the path; nothing similar in {folder}"
+
+
+@contextlib.contextmanager
+def released(batches: Iterable[Any]) -> Iterator[None]:
+    """Close a generator of batches when the block ends, even half-read.
+
+    A query still streaming (a write failed half-way) gives its connection back at once,
+    not whenever the generator happens to be collected.
+
+    Example:
+        >>> rows = (n for n in range(3))
+        >>> with released(rows):
+        ...     next(rows)
+        0
+        >>> list(rows)
+        []
+    """
+    try:
+        yield
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BATCH_ROWS",
+    "arrow_batches",
     "arrow_to_sql",
     "columnar_table",
     "insert_arrow_table",
@@ -177,6 +178,27 @@ class _Columns:
         return pa.array([None if v is None else str(v) for v in data], type=pa.string())
 
 
+def arrow_batches(
+    names: Sequence[str], types: Sequence[sa.types.TypeEngine[Any]], partitions: Iterable[Sequence[Sequence[Any]]]
+) -> Iterator[pa.RecordBatch]:
+    """Lists of row tuples as record batches typed by the query's columns; one empty batch if there are none.
+
+    Shared by :func:`iter_arrow_batches` and the async frame's file writers, which fetch the
+    rows on the event loop and build the batches on the thread that writes the file.
+
+    Example:
+        >>> [b.num_rows for b in arrow_batches(["n"], [sa.Integer()], [[(1,), (2,)], [(3,)]])]
+        [2, 1]
+    """
+    columns = _Columns(names, types)
+    empty = True
+    for part in partitions:
+        empty = False
+        yield columns.batch(part)
+    if empty:
+        yield columns.batch([])
+
+
 def iter_arrow_batches(df: DataFrame, batch_size: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
     """Run a DataFrame's query and yield its rows as Arrow record batches.
 
@@ -204,12 +226,7 @@ def iter_arrow_batches(df: DataFrame, batch_size: int = BATCH_ROWS) -> Iterator[
                     compiled.statement, params, execution_options={"stream_results": True, "yield_per": batch_size}
                 )
                 try:
-                    empty = True
-                    for part in result.partitions(batch_size):
-                        empty = False
-                        yield columns.batch(part)
-                    if empty:
-                        yield columns.batch([])
+                    yield from arrow_batches(compiled.columns, compiled.types, result.partitions(batch_size))
                 finally:
                     result.close()
         except sa.exc.DBAPIError as exc:

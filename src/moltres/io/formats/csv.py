@@ -34,7 +34,7 @@ import sqlalchemy as sa
 
 from moltres.io.loading import DEFAULT_BATCH, FileReader, LoadReport, OnError, batched, insert_batches
 from moltres.io.progress import Progress
-from moltres.io.sources import Source, open_target
+from moltres.io.sources import Source, open_target, released
 from moltres.io.values import FALSE_TOKENS, TRUE_TOKENS, Converter, infer_text_type, text_converter
 from moltres.sql.dialects.base import Rules
 from moltres.sql.types import type_name
@@ -429,6 +429,7 @@ def write_csv(
     written = 0
     null = o.null_value
     with (
+        released(batches),
         open_target(path, compression=compression, append=append) as raw,
         Progress(f"writing {os.fspath(path)}", total=None, unit="rows", enabled=progress) as bar,
     ):

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from moltres.io.loading import DEFAULT_BATCH, FileReader, LoadReport, OnError, batched, insert_batches
 from moltres.io.progress import Progress
-from moltres.io.sources import Source, open_target
+from moltres.io.sources import Source, open_target, released
 from moltres.io.values import Converter, infer_value_type, merge_types, value_converter
 from moltres.sql.dialects.base import Rules
 from moltres.sql.types import type_name
@@ -209,7 +209,7 @@ class JsonFile(FileReader):
                         raise self.error(
                             message,
                             line=line,
-                            suggestion="pass infer_rows=None to find every key, or on_error='null' to ignore it",
+                            suggestion="pass infer_rows=-1 to find every key, or on_error='null' to ignore it",
                         )
                     report.record(line, extra[0], message)
                     bad = True
@@ -286,6 +286,7 @@ def write_json(
     written = 0
     dumps = json.JSONEncoder(default=json_default, ensure_ascii=False).encode
     with (
+        released(batches),
         open_target(path, compression=compression, append=append) as raw,
         Progress(f"writing {os.fspath(path)}", total=None, unit="rows", enabled=progress) as bar,
     ):

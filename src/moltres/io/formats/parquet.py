@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from moltres.io.formats.arrow import arrow_to_sql, is_nested, to_python
 from moltres.io.loading import DEFAULT_BATCH, FileReader, LoadReport, OnError
 from moltres.io.progress import Progress
-from moltres.io.sources import Source
+from moltres.io.sources import Source, released
 from moltres.sql.dialects.base import Rules
 from moltres.table.schema import ColumnDef, column
 from moltres.utils.exceptions import ValidationError
@@ -223,15 +223,33 @@ def write_parquet(
         ['y=2023', 'y=2024']
     """
     require("pyarrow", "parquet")
-    import pyarrow.parquet as pq
-
     codec = (compression or "none").lower()
     if codec not in _COMPRESSIONS:
         raise ValidationError(
             f"unknown Parquet compression {compression!r}", suggestion="use one of: " + ", ".join(_COMPRESSIONS)
         )
-    schema, stream = _stable(batches)
     target = Path(path)
+    if append and not partition_by:
+        raise ValidationError(
+            f"cannot append to the Parquet file {target}",
+            suggestion="use .mode('overwrite'), or partition_by=[...] to write a folder you can append to",
+        )
+    with released(batches):
+        return _write(batches, target, codec, partition_by, append, row_group_size, progress)
+
+
+def _write(
+    batches: Iterator[pa.RecordBatch],
+    target: Path,
+    codec: str,
+    partition_by: Sequence[str] | None,
+    append: bool,
+    row_group_size: int,
+    progress: bool | None,
+) -> int:
+    import pyarrow.parquet as pq
+
+    schema, stream = _stable(batches)
     written = 0
     with Progress(f"writing {target}", total=None, unit="rows", enabled=progress) as bar:
 
@@ -250,11 +268,6 @@ def write_parquet(
                 raise ColumnNotFoundError(missing[0], schema.names)
             _write_partitioned(counted(), schema, target, list(partition_by), codec, append)
             return written
-        if append:
-            raise ValidationError(
-                f"cannot append to the Parquet file {target}",
-                suggestion="use .mode('overwrite'), or partition_by=[...] to write a folder you can append to",
-            )
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         os.close(fd)
