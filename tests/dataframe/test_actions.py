@@ -170,3 +170,18 @@ def test_repeated_shape_with_new_values_gives_new_results(shop: Database) -> Non
     for names in (["Ada"], ["Ada", "Grace"], ["x", "y", "z"]):
         matched = shop.table("users").where(col("name").isin(names)).count()
         assert matched == sum(u["name"] in names for u in USERS)
+
+
+def test_float_columns_stay_floats_through_arithmetic(shop: Database) -> None:
+    row = (
+        shop.table("orders")
+        .group_by("user_id")
+        .agg(F.sum("amount").alias("t"), F.max("amount").alias("m"))
+        .with_column("t2", col("t") * 2)
+        .with_column("m1", col("m") + 1)
+        .where(col("user_id") == 1)
+        .first()
+    )
+    assert row is not None
+    assert all(isinstance(row[k], float) for k in ("t", "m", "t2", "m1")), row
+    assert (row["t2"], row["m1"]) == (60.0, 21.0)

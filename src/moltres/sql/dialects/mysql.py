@@ -197,9 +197,11 @@ class MySQLRules(Rules):
     def reflect(self, conn: sa.Connection, name: str, schema: str | None) -> sa.Table:
         table = super().reflect(conn, name, schema)
         for c in table.c:
-            # MySQL's DOUBLE/FLOAT reflect with asdecimal=True: read them as floats, as elsewhere
-            if isinstance(c.type, sa.Float) and c.type.asdecimal:
-                c.type.asdecimal = False
+            # MySQL's DOUBLE/FLOAT reflect with asdecimal=True: read them as floats, as elsewhere;
+            # the generic type, because arithmetic on MySQL's own (col * 2) makes a new one
+            # with asdecimal=True again
+            if isinstance(c.type, sa.Float):
+                c.type = sa.Double()
         return table
 
     @contextlib.contextmanager
