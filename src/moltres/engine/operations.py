@@ -31,12 +31,37 @@ def insert_rows(conn: sa.Connection, rules: Rules, table: sa.Table, rows: Sequen
 
 def insert_select(conn: sa.Connection, table: sa.Table, select: Any, columns: Sequence[str]) -> int:
     """``INSERT INTO table (columns) SELECT ...``: rows never pass through Python."""
-    result = conn.execute(table.insert().from_select(list(columns), select))
+    statement = table.insert().from_select(list(columns), select)
+    # SQLAlchemy 2.1 only reports an INSERT ... SELECT's row count when asked to keep it
+    result = conn.execute(statement, execution_options={"preserve_rowcount": True})
     return max(result.rowcount, 0)
 
 
-def create_table_as(conn: sa.Connection, name: str, select: Any, *, schema: str | None = None) -> int:
-    """``CREATE TABLE name AS SELECT ...``; return the number of rows it holds."""
+class _Untyped(sa.types.UserDefinedType[Any]):
+    """A column declared without a type (SQLite then stores each value as it comes)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return ""
+
+
+def create_table_as(
+    conn: sa.Connection, name: str, select: Any, *, schema: str | None = None, rules: Rules | None = None
+) -> int:
+    """``CREATE TABLE name AS SELECT ...``; return the number of rows it holds.
+
+    Where the database's ``CREATE TABLE AS`` forgets declared types (SQLite), the table is
+    created from the query's column types first and then filled with ``INSERT ... SELECT``.
+    """
+    if rules is not None and not rules.ctas_keeps_types:
+        columns = [
+            sa.Column(c.name, _Untyped() if isinstance(c.type, sa.types.NullType) else c.type)
+            for c in select.selected_columns
+        ]
+        table = sa.Table(name, sa.MetaData(), *columns, schema=schema)
+        table.create(conn)
+        return insert_select(conn, table, select, [c.name for c in columns])
     conn.execute(CreateTableAs(name, select, schema=schema))
     count = conn.execute(sa.select(sa.func.count()).select_from(sa.table(name, schema=schema)))
     return int(count.scalar_one())
@@ -58,7 +83,7 @@ def overwrite_table(
     transaction; on MySQL ``RENAME TABLE`` swaps both names in one atomic step.
     """
     if not exists:
-        return create_table_as(conn, name, select, schema=schema)
+        return create_table_as(conn, name, select, schema=schema, rules=rules)
     staging = f"{name[:40]}__moltres_{uuid.uuid4().hex[:8]}"
     preparer = conn.dialect.identifier_preparer
 
@@ -66,7 +91,7 @@ def overwrite_table(
         return preparer.quote(table) if schema is None else f"{preparer.quote_schema(schema)}.{preparer.quote(table)}"
 
     try:
-        count = create_table_as(conn, staging, select, schema=schema)
+        count = create_table_as(conn, staging, select, schema=schema, rules=rules)
     except BaseException:
         if not rules.transactional_ddl:
             conn.execute(Verbatim(f"DROP TABLE IF EXISTS {qualified(staging)}"))

@@ -198,6 +198,7 @@ class SQLiteRules(Rules):
 
     name = "sqlite"
     compiler_class = SQLiteCompiler
+    ctas_keeps_types = False
 
     def on_connect(self, dbapi_connection: Any) -> None:
         # hand transaction control to SQLAlchemy (its documented pysqlite recipe)
