@@ -6,7 +6,7 @@ import datetime as dt
 import decimal
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,7 +20,7 @@ from moltres.utils.exceptions import DataFormatError, ValidationError  # noqa: E
 if TYPE_CHECKING:
     from moltres import Database
 
-ROWS = [
+ROWS: list[dict[str, Any]] = [
     {
         "id": 1,
         "name": "Ada",

@@ -21,7 +21,7 @@ from moltres.utils.exceptions import ValidationError
 if TYPE_CHECKING:
     from moltres import Database
 
-ROWS = [
+ROWS: list[dict[str, Any]] = [
     {"id": 1, "name": "Ada, Countess", "score": 9.5, "born": dt.date(1815, 12, 10), "active": True},
     {"id": 2, "name": 'say "hi"', "score": None, "born": None, "active": False},
     {"id": 3, "name": "two\nlines", "score": 7.25, "born": dt.date(1906, 12, 9), "active": None},

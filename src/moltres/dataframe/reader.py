@@ -45,7 +45,7 @@ from moltres.io.sources import Source
 from moltres.sql.compiler import validate_identifiers
 from moltres.table import mutations
 from moltres.table.schema import ColumnDef, column, has_table
-from moltres.utils.exceptions import ValidationError
+from moltres.utils.exceptions import DataFormatError, ValidationError
 
 if TYPE_CHECKING:
     from moltres.io.formats.parquet import NestedMode
@@ -438,7 +438,15 @@ class DataLoader:
         if o.get("infer_schema") is False and schema is None:
             return [column(name, "TEXT") for name in reader.names()]
         named = o.get("header", True) is not False
-        return resolve_schema(reader.infer, reader.names(), schema, path=reader.source.name, named=named)
+        names = reader.names()
+        if not names:
+            if isinstance(schema, Mapping) and schema:
+                return [column(k, v) for k, v in schema.items()]
+            if schema is None:
+                raise DataFormatError(
+                    "found no columns", path=reader.source.name, suggestion="pass schema= to create an empty table"
+                )
+        return resolve_schema(reader.infer, names, schema, path=reader.source.name, named=named)
 
     def _read(self, fmt: str, path: str | os.PathLike[str], given: Mapping[str, Any]) -> DataFrame:
         started = time.perf_counter()

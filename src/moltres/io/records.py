@@ -26,7 +26,7 @@ def normalize_rows(rows: object) -> list[dict[str, Any]]:
     """
     module = type(rows).__module__.split(".")[0]
     if module == "pandas":
-        return rows.to_dict(orient="records")  # type: ignore[attr-defined,no-any-return]
+        return _pandas_rows(rows)
     if module == "polars":
         return rows.to_dicts()  # type: ignore[attr-defined,no-any-return]
     if module == "pyarrow":
@@ -45,6 +45,17 @@ def normalize_rows(rows: object) -> list[dict[str, Any]]:
             )
         out.append(dict(row))
     return out
+
+
+def _pandas_rows(frame: Any) -> list[dict[str, Any]]:
+    """Pandas rows as plain Python values: missing values (NaN, NaT, None) become None."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        # astype(object) turns numpy scalars into Python ones; where() blanks the missing
+        plain = frame.astype(object).where(frame.notna(), None)
+        return plain.to_dict(orient="records")  # type: ignore[no-any-return]
+    return pa.Table.from_pandas(frame, preserve_index=False).to_pylist()  # type: ignore[no-any-return]
 
 
 @dataclass

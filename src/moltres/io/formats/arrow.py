@@ -209,7 +209,7 @@ def iter_arrow_batches(df: DataFrame, batch_size: int = BATCH_ROWS) -> Iterator[
         >>> sum(b.num_rows for b in iter_arrow_batches(db.table("users"), 2))
         3
     """
-    _pa()
+    pa = _pa()
     executor = df._executor
     state = executor.state
     with executor.connection() as conn:
@@ -219,8 +219,12 @@ def iter_arrow_batches(df: DataFrame, batch_size: int = BATCH_ROWS) -> Iterator[
             with state.rules.statement_timeout(conn, state.query_timeout):
                 native = state.rules.fetch_arrow(conn, compiled.statement, params, batch_size)
                 if native is not None:
+                    empty = True
                     for batch in native:
+                        empty = False
                         yield batch.rename_columns(columns.names)
+                    if empty:  # no rows: one empty batch still carries the column types
+                        yield pa.RecordBatch.from_pylist([], schema=native.schema).rename_columns(columns.names)
                     return
                 result = conn.execute(
                     compiled.statement, params, execution_options={"stream_results": True, "yield_per": batch_size}

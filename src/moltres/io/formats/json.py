@@ -157,15 +157,16 @@ class JsonFile(FileReader):
     # --------------------------------------------------------------------------------- schema
 
     def infer(self) -> list[ColumnDef]:
-        """Columns from the keys of the first :attr:`infer_rows` objects, typed by their values."""
+        """Columns from the keys of the first :attr:`infer_rows` objects, typed by their values.
+
+        A file without any object has no columns (it loads into an existing table as no rows).
+        """
         if self._columns is None:
             types: dict[str, str | None] = {}
             with self.source.open_text(self.encoding) as text:
                 for _, obj in islice(self._objects(text), self.infer_rows):
                     for key, value in obj.items():
                         types[key] = merge_types(types.get(key), infer_value_type(value))
-            if not types:
-                raise self.error("no objects with keys found", suggestion="pass schema= to create an empty table")
             self._columns = [column(k, t or "TEXT") for k, t in types.items()]
         return self._columns
 

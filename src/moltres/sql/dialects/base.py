@@ -88,12 +88,20 @@ class Rules:
         """Cancel statements run inside this block after `seconds`."""
         yield
 
-    # The driver stops a running statement itself when its asyncio task is cancelled (asyncpg,
-    # psycopg, aiomysql); when not, the async executor calls interrupt() from the event loop.
-    interrupts_on_cancel: ClassVar[bool] = False
+    # --- reads straight on the driver (see moltres.engine.executor.DriverStatement) -------------
 
-    def interrupt(self, dbapi_connection: Any) -> None:
-        """Stop the statement running on `dbapi_connection` (called from another thread)."""
+    def autocommit(self, dbapi_connection: Any) -> contextlib.AbstractContextManager[None]:
+        """Let one statement on this idle DB-API connection commit by itself, inside the block.
+
+        A read outside any transaction then costs one round trip, not BEGIN, the query and
+        ROLLBACK. Drivers already in autocommit mode (SQLite as moltres sets it up, DuckDB)
+        need nothing; PostgreSQL flips psycopg's client-side flag.
+        """
+        return contextlib.nullcontext()
+
+    def stream_cursor(self, dbapi_connection: Any) -> Any:
+        """A DB-API cursor that fetches a large result in batches, or None to stream through SQLAlchemy."""
+        return None if self.supports_server_side_cursors else dbapi_connection.cursor()
 
     # The driver stops a running statement itself when its asyncio task is cancelled (asyncpg,
     # psycopg, aiomysql); when not, the async executor calls interrupt() from the event loop.
@@ -160,10 +168,8 @@ class Rules:
         values = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
         self.insert_tuples(connection, table, columns, list(zip(*values, strict=True)))
 
-    def fetch_arrow(
-        self, connection: sa.Connection, statement: Any, params: dict[str, Any], batch_size: int
-    ) -> Iterator[Any] | None:
-        """Run a SELECT and yield ``pyarrow.RecordBatch`` es natively, or None if the driver cannot."""
+    def fetch_arrow(self, connection: sa.Connection, statement: Any, params: dict[str, Any], batch_size: int) -> Any:
+        """Run a SELECT and give its rows as a ``pyarrow.RecordBatchReader``, or None if the driver cannot."""
         return None
 
     def load_csv(

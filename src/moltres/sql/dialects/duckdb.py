@@ -244,9 +244,7 @@ class DuckDBRules(Rules):
             with contextlib.suppress(Exception):  # fails in an aborted transaction; never hide the cause
                 raw.unregister(view)
 
-    def fetch_arrow(
-        self, connection: sa.Connection, statement: Any, params: dict[str, Any], batch_size: int
-    ) -> Iterator[Any] | None:
+    def fetch_arrow(self, connection: sa.Connection, statement: Any, params: dict[str, Any], batch_size: int) -> Any:
         compiled = statement.params(params).compile(
             dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
         )
@@ -259,8 +257,7 @@ class DuckDBRules(Rules):
             if hasattr(relation, "to_arrow_reader")
             else relation.fetch_arrow_reader(batch_size)
         )
-        batches: Iterator[Any] = iter(reader)
-        return batches
+        return reader  # a pyarrow.RecordBatchReader: the batches, and their schema
 
     def load_csv(
         self,
