@@ -93,6 +93,83 @@ def shape_rows(keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> Rows:
     return [dict(zip(keys, row, strict=False)) for row in rows]
 
 
+class DriverStatement:
+    """A compiled query in the driver's own terms: SQL text, parameter order, result types.
+
+    Reads outside any transaction skip SQLAlchemy's per-execution work (a Connection, its
+    transaction, the compiled-cache lookup, Row objects): they run this SQL on a pooled DB-API
+    connection and apply the same bind and result processors SQLAlchemy would. Only
+    statements that need nothing more qualify (see :meth:`of`).
+    """
+
+    __slots__ = ("_by_name", "_processors", "_slots", "_types", "dialect", "sql")
+
+    def __init__(self, sql: str, slots: list[tuple[str, Any, Any]], by_name: bool, types: list[Any], dialect: Any):
+        self.sql = sql
+        self._slots = slots
+        self._by_name = by_name
+        self._types = types
+        self._processors: dict[tuple[Any, ...], list[tuple[int, Any]]] = {}
+        self.dialect = dialect
+
+    @classmethod
+    def of(cls, compiled: CompiledQuery, dialect: sa.engine.Dialect) -> DriverStatement | None:
+        """The driver form of `compiled`, or None when it needs SQLAlchemy at execution time.
+
+        Expanding parameters (``IN`` lists) and escaped parameter names are rendered per
+        execution by SQLAlchemy, so those statements keep going through it.
+        """
+        form = compiled.statement.compile(dialect=dialect)
+        if form.post_compile_params or form.literal_execute_params or form.escaped_bind_names:
+            return None
+        result_columns = form._result_columns
+        if len(result_columns) != len(compiled.columns):
+            return None
+        names = form.positiontup if dialect.positional else list(form.bind_names.values())
+        if names is None:
+            return None
+        processors = form._bind_processors
+        slots = []
+        for name in names:
+            bind = form.binds[name]
+            # moltres's own parameters (p0, p1, ...) take this run's values; the others (LIMIT,
+            # constants SQLAlchemy bound itself) keep the value compiled into the statement
+            own = name if name.startswith("p") and name[1:].isdigit() else None
+            slots.append((name if own is None else own, None if own else bind.effective_value, processors.get(name)))
+        return cls(form.string, slots, not dialect.positional, [c.type for c in result_columns], dialect)
+
+    def args(self, params: dict[str, Any]) -> Any:
+        """The parameters in the driver's format: a tuple (positional) or a dict (named)."""
+        values = []
+        for name, fixed, processor in self._slots:
+            value = params[name] if fixed is None and name in params else fixed
+            values.append(processor(value) if processor is not None and value is not None else value)
+        if self._by_name:
+            return {name: value for (name, _, _), value in zip(self._slots, values, strict=True)}
+        return tuple(values)
+
+    def shape(self, keys: Sequence[str], description: Any, rows: Sequence[Sequence[Any]]) -> Rows:
+        """Rows from the driver as dicts, converted by the column types as SQLAlchemy would."""
+        coltypes = tuple(d[1] for d in description) if description else ()
+        active = self._processors.get(coltypes)
+        if active is None:
+            active = []
+            for i, (type_, coltype) in enumerate(zip(self._types, coltypes, strict=False)):
+                processor = type_._cached_result_processor(self.dialect, coltype)
+                if processor is not None:
+                    active.append((i, processor))
+            self._processors[coltypes] = active
+        if not active:
+            return [dict(zip(keys, row, strict=False)) for row in rows]
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, processor in active:
+                values[i] = processor(values[i])
+            out.append(dict(zip(keys, values, strict=False)))
+        return out
+
+
 class QueryState:
     """What sync and async execution share: dialect rules, reflection and compiled SQL.
 
@@ -105,6 +182,7 @@ class QueryState:
         self.rules: Rules = rules_for(dialect.name)
         self.query_timeout = query_timeout
         self._compiled: dict[Any, CompiledQuery] = {}
+        self._driver: dict[int, tuple[CompiledQuery, DriverStatement | None]] = {}
         self._tables = ReflectingCatalog(self._no_connection, self.rules.reflect)
 
     @staticmethod
@@ -153,8 +231,17 @@ class QueryState:
                 )
             if len(self._compiled) >= _CACHE_SIZE:
                 self._compiled.clear()
+                self._driver.clear()
             self._compiled[key] = compiled
         return compiled, compiled.params(values)
+
+    def driver_statement(self, compiled: CompiledQuery) -> DriverStatement | None:
+        """The driver form of a compiled query (see :class:`DriverStatement`), built once."""
+        entry = self._driver.get(id(compiled))
+        if entry is None or entry[0] is not compiled:
+            entry = (compiled, DriverStatement.of(compiled, self.dialect))
+            self._driver[id(compiled)] = entry
+        return entry[1]
 
     def _compile(self, compiler: Any, plan: p.Plan, connect: Connect) -> CompiledQuery:
         # compiling reflects tables and probes raw SQL (db.sql) on the database: its errors
@@ -168,6 +255,7 @@ class QueryState:
         """Drop cached reflection and compiled SQL after DDL changed `table` (or anything)."""
         self._tables.invalidate(table, schema)
         self._compiled.clear()
+        self._driver.clear()
 
     def fail(self, exc: BaseException, *, sql: str | None = None, timeout: float | None = None) -> MoltresError:
         """The moltres error for a database exception."""
@@ -369,12 +457,119 @@ class Executor:
 
     def fetch_all(self, plan: p.Plan, *, timeout: float | None = None) -> Rows:
         """Run a query and return every row as a dict."""
+        timeout = self.state.timeout(timeout)
+        if timeout is None and self._direct_reads():
+            compiled, params = self.state.prepare(plan, self.connection)
+            driver = self.state.driver_statement(compiled)
+            if driver is not None:
+                return self._fetch_direct(compiled, driver, params)
         with self.connection() as conn:
-            return fetch_rows(conn, self.state, plan, self.state.timeout(timeout))
+            return fetch_rows(conn, self.state, plan, timeout)
+
+    # Reads outside any transaction run straight on a pooled DB-API connection (see
+    # DriverStatement): no Connection, no BEGIN/ROLLBACK, no Row objects. Anything that
+    # watches or changes statements on the engine keeps them on SQLAlchemy's own path.
+    _WATCHERS = ("before_execute", "after_execute", "before_cursor_execute", "after_cursor_execute")
+
+    def _direct_reads(self) -> bool:
+        if self.closed or self._connection is not None or self._session is not None or self._tx.get() is not None:
+            return False
+        engine = self.engine
+        if engine._should_log_info() or engine._should_log_debug():
+            return False
+        dispatch = engine.dispatch
+        return not (any(getattr(dispatch, name) for name in self._WATCHERS) or engine.dialect.dispatch.handle_error)
+
+    def _driver_error(self, exc: BaseException, fairy: Any, sql: str) -> BaseException:
+        dialect = self.engine.dialect
+        dbapi_error = getattr(dialect.loaded_dbapi, "Error", None)
+        if dbapi_error is None or not isinstance(exc, dbapi_error):
+            return exc
+        invalidated = bool(dialect.is_disconnect(exc, fairy.dbapi_connection, None))
+        if invalidated:
+            fairy.invalidate(exc)
+        wrapped = sa.exc.DBAPIError.instance(
+            sql, None, exc, dbapi_error, connection_invalidated=invalidated, dialect=dialect
+        )
+        return self.state.fail(wrapped, sql=sql)
+
+    def _checkout(self) -> Any:
+        try:
+            return self.engine.raw_connection()
+        except sa.exc.DBAPIError as exc:
+            raise self.state.fail(exc) from None
+
+    def _fetch_direct(self, compiled: CompiledQuery, driver: DriverStatement, params: dict[str, Any]) -> Rows:
+        fairy = self._checkout()
+        try:
+            dbapi = fairy.dbapi_connection
+            with self.state.rules.autocommit(dbapi):
+                cursor = dbapi.cursor()
+                try:
+                    cursor.execute(driver.sql, driver.args(params))
+                    rows = cursor.fetchall()
+                    description = cursor.description
+                finally:
+                    cursor.close()
+        except Exception as exc:
+            raise self._driver_error(exc, fairy, driver.sql) from None
+        finally:
+            fairy.close()
+        return driver.shape(compiled.columns, description, rows)
+
+    def _stream_direct(
+        self, compiled: CompiledQuery, driver: DriverStatement, params: dict[str, Any], batch_size: int
+    ) -> Iterator[Rows] | None:
+        fairy = self._checkout()
+        try:
+            cursor = self.state.rules.stream_cursor(fairy.dbapi_connection)
+        except Exception:
+            fairy.close()
+            raise
+        if cursor is None:
+            fairy.close()
+            return None
+        return self._drain(fairy, cursor, compiled, driver, params, batch_size)
+
+    def _drain(
+        self,
+        fairy: Any,
+        cursor: Any,
+        compiled: CompiledQuery,
+        driver: DriverStatement,
+        params: dict[str, Any],
+        batch_size: int,
+    ) -> Iterator[Rows]:
+        try:
+            try:
+                if hasattr(cursor, "itersize"):
+                    cursor.itersize = batch_size
+                cursor.execute(driver.sql, driver.args(params))
+                description = cursor.description
+                while True:
+                    part = cursor.fetchmany(batch_size)
+                    if not part:
+                        break
+                    yield driver.shape(compiled.columns, description, part)
+            finally:
+                with contextlib.suppress(Exception):
+                    cursor.close()
+        except Exception as exc:
+            raise self._driver_error(exc, fairy, driver.sql) from None
+        finally:
+            fairy.close()
 
     def stream(self, plan: p.Plan, batch_size: int, *, timeout: float | None = None) -> Iterator[Rows]:
         """Run a query with a server-side cursor and yield lists of at most `batch_size` rows."""
         timeout = self.state.timeout(timeout)
+        if timeout is None and self._direct_reads():
+            compiled, params = self.state.prepare(plan, self.connection)
+            driver = self.state.driver_statement(compiled)
+            if driver is not None:
+                direct = self._stream_direct(compiled, driver, params, batch_size)
+                if direct is not None:
+                    yield from direct
+                    return
         with self.connection() as conn:
             prepared: CompiledQuery | None = None
             try:

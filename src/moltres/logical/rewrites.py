@@ -31,26 +31,55 @@ def parameterize(root: p.Plan | n.Node) -> tuple[Any, list[Any]]:
 
     Example:
         >>> from moltres.expressions import nodes as n
-        >>> shape_a, values_a = parameterize(p.Filter(p.Table("t"), n.Compare(n.CompareOp.GT, n.Col("x"), n.Lit(1, int))))
-        >>> shape_b, values_b = parameterize(p.Filter(p.Table("t"), n.Compare(n.CompareOp.GT, n.Col("x"), n.Lit(2, int))))
+        >>> def older_than(age):
+        ...     return p.Filter(p.Table("t"), n.Compare(n.CompareOp.GT, n.Col("age"), n.Lit(age, int)))
+        >>> shape_a, values_a = parameterize(older_than(1))
+        >>> shape_b, values_b = parameterize(older_than(2))
         >>> shape_a == shape_b, values_a, values_b
         (True, [1], [2])
     """
     values: list[Any] = []
-    lit_type = n.Lit
+    shapers = _SHAPERS
+    atoms = _ATOMS
 
+    # This runs for every query, even when its compiled SQL is cached, so it avoids a Python
+    # call per field: each node class gets a generated function that reads its fields directly
+    # and walks only the ones that are not plain values.
     def walk(obj: Any) -> Any:
-        cls = type(obj)
-        if cls is lit_type:
-            values.append(obj.value)
-            return (lit_type, obj.kind, len(obj.value) if obj.kind is tuple else -1)
-        if isinstance(obj, (n.Node, p.Plan)):
-            return (cls, *[walk(getattr(obj, name)) for name in _field_names(cls)])
+        cls = obj.__class__
+        if cls in atoms:
+            return obj
+        shaper = shapers.get(cls)
+        if shaper is not None:
+            return shaper(obj, walk, values)
         if cls is tuple:
-            return tuple(walk(item) for item in obj)
+            return tuple([walk(item) for item in obj])
+        if isinstance(obj, (n.Node, p.Plan)):
+            return _make_shaper(cls)(obj, walk, values)
         return obj
 
     return walk(root), values
+
+
+def _shape_lit(obj: n.Lit, walk: Any, values: list[Any]) -> Any:
+    values.append(obj.value)
+    return (n.Lit, obj.kind, len(obj.value) if obj.kind is tuple else -1)  # type: ignore[arg-type]
+
+
+# classes whose instances are their own shape: no literal can hide inside them
+_ATOMS: set[type] = {str, int, float, bool, type(None), type, n.CompareOp, n.DatePart}
+_SHAPERS: dict[type, Any] = {n.Lit: _shape_lit}
+
+
+def _make_shaper(cls: type) -> Any:
+    names = _field_names(cls)
+    items = "".join(f"o.{f} if o.{f}.__class__ in atoms else walk(o.{f}), " for f in names)
+    source = f"def shape(o, walk, values):\n    return (cls, {items})\n"
+    namespace: dict[str, Any] = {"cls": cls, "atoms": _ATOMS}
+    exec(source, namespace)  # the source is built from dataclass field names only
+    shaper = namespace["shape"]
+    _SHAPERS[cls] = shaper
+    return shaper
 
 
 def iter_nodes(root: n.Node) -> Iterator[n.Node]:

@@ -117,7 +117,24 @@ class CompiledQuery:
 
     def params(self, values: Sequence[Any]) -> dict[str, Any]:
         """The bound parameters for these literal values, in plan order."""
-        return {f"p{i}": v for i, v in enumerate(values)}
+        if len(_PARAM_NAMES) < len(values):
+            param_names(len(values))
+        return dict(zip(_PARAM_NAMES, values, strict=False))
+
+
+_PARAM_NAMES: list[str] = []
+
+
+def param_names(count: int) -> list[str]:
+    """``p0``, ``p1``, ...: the names of the first `count` bound parameters (built once, reused).
+
+    Example:
+        >>> param_names(3)
+        ['p0', 'p1', 'p2']
+    """
+    if len(_PARAM_NAMES) < count:
+        _PARAM_NAMES.extend(f"p{i}" for i in range(len(_PARAM_NAMES), count))
+    return _PARAM_NAMES[:count]
 
 
 class _Dispatch:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
@@ -16,6 +17,8 @@ from moltres.sql.dialects.base import ErrorKind, Rules, driver_rows
 from moltres.utils.exceptions import DataFormatError
 
 __all__ = ["RULES", "PostgreSQLCompiler", "PostgreSQLRules"]
+
+_cursor_ids = itertools.count()
 
 # Loads at least this large go through COPY instead of multi-row INSERT.
 COPY_THRESHOLD = 1000
@@ -98,6 +101,26 @@ class PostgreSQLRules(Rules):
         ErrorKind.CONSTRAINT: "23000 23502 23503 23505 23514",
         ErrorKind.SYNTAX: "42601",
     }
+
+    @contextlib.contextmanager
+    def autocommit(self, dbapi_connection: Any) -> Iterator[None]:
+        # psycopg sends BEGIN before the first statement unless autocommit is on; switching it
+        # while idle is client-side only (no round trip)
+        info = getattr(dbapi_connection, "info", None)
+        if getattr(dbapi_connection, "autocommit", True) or getattr(info, "transaction_status", 1) != 0:
+            yield
+            return
+        dbapi_connection.autocommit = True
+        try:
+            yield
+        finally:
+            dbapi_connection.autocommit = False
+
+    def stream_cursor(self, dbapi_connection: Any) -> Any:
+        if type(dbapi_connection).__module__.split(".")[0] != "psycopg":
+            return None
+        # a named cursor is a server-side cursor: rows come over in batches of cursor.itersize
+        return dbapi_connection.cursor(name=f"moltres_stream_{next(_cursor_ids)}")
 
     @contextlib.contextmanager
     def statement_timeout(self, connection: sa.Connection, seconds: float | None) -> Iterator[None]:
