@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -522,12 +523,15 @@ def connect(
     if session is not None:
         bind = session.get_bind()
         sa_engine = bind if isinstance(bind, sa.Engine) else bind.engine
+        install_functions(sa_engine)
         return Database(Executor(sa_engine, session=session, query_timeout=query_timeout, owns_engine=False))
     if engine is not None:
         if isinstance(engine, sa.Connection):
+            install_functions(engine.engine, engine)
             return Database(Executor(engine.engine, connection=engine, query_timeout=query_timeout, owns_engine=False))
         if not isinstance(engine, sa.Engine):
             raise ValidationError(f"engine= takes a SQLAlchemy Engine, got {type(engine).__name__}")
+        install_functions(engine)
         return Database(Executor(engine, query_timeout=query_timeout, owns_engine=False))
     url = resolve_dsn(dsn)
     sa_engine = create_engine(url, **engine_options)
@@ -562,6 +566,33 @@ def install_rules(engine: sa.Engine) -> None:
     rules = rules_for(engine.dialect.name)
     sa.event.listen(engine, "connect", lambda dbapi_conn, record: rules.on_connect(dbapi_conn))
     rules.configure_engine(engine)
+
+
+def install_functions(engine: sa.Engine, connection: sa.Connection | None = None) -> None:
+    """Give connections of an engine moltres does not own the SQL functions moltres relies on.
+
+    Unlike :func:`install_rules`, this changes nothing else about the owner's connections
+    (no transaction handling, no session settings).
+    """
+    from moltres.sql.dialects import rules_for
+
+    rules = rules_for(engine.dialect.name)
+
+    def prepare(dbapi_connection: Any, info: dict[Any, Any]) -> None:
+        if not info.get("moltres_functions"):
+            rules.register_functions(dbapi_connection)
+            info["moltres_functions"] = True
+
+    if engine not in _FUNCTIONS_INSTALLED:
+        sa.event.listen(
+            engine, "checkout", lambda dbapi_connection, record, proxy: prepare(dbapi_connection, record.info)
+        )
+        _FUNCTIONS_INSTALLED.add(engine)
+    if connection is not None and not connection.closed:
+        prepare(connection.connection.dbapi_connection, connection.connection.info)
+
+
+_FUNCTIONS_INSTALLED: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
 
 
 def connection_failed(url: sa.URL, exc: BaseException) -> DatabaseConnectionError:

@@ -231,3 +231,23 @@ def test_connect_argument_validation() -> None:
     with pytest.raises(DatabaseConnectionError):
         connect(42)  # type: ignore[arg-type]
     engine.dispose()
+
+
+def test_engine_we_do_not_own_gets_moltres_sql_functions_only() -> None:
+    """connect(engine=...) adds the SQL functions moltres relies on, and nothing else."""
+    import sqlalchemy as sa
+
+    from moltres import col, connect
+    from moltres.expressions import functions as F
+
+    engine = sa.create_engine("sqlite://")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x REAL)")
+        conn.exec_driver_sql("INSERT INTO t VALUES (1), (2), (4)")
+    db = connect(engine=engine)
+    assert db.table("t").agg(F.stddev("x").alias("s")).collect()[0]["s"] > 1.5
+    assert db.table("t").where(col("x").rlike("^4")).count() == 1
+    with engine.connect() as conn:
+        scoped = connect(engine=conn)
+        assert scoped.table("t").agg(F.stddev("x").alias("s")).first() is not None
+        assert conn.connection.dbapi_connection.isolation_level == ""  # pysqlite's own handling kept

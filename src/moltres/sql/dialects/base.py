@@ -51,6 +51,9 @@ class Rules:
     def on_connect(self, dbapi_connection: Any) -> None:
         """Prepare a new DB-API connection (register functions, set session options)."""
 
+    def register_functions(self, dbapi_connection: Any) -> None:
+        """Add the SQL functions moltres relies on to a connection (also one moltres does not own)."""
+
     def configure_engine(self, engine: sa.Engine) -> None:
         """Attach engine-level event handlers this database needs."""
 

@@ -203,6 +203,10 @@ class SQLiteRules(Rules):
     def on_connect(self, dbapi_connection: Any) -> None:
         # hand transaction control to SQLAlchemy (its documented pysqlite recipe)
         dbapi_connection.isolation_level = None
+        self.register_functions(dbapi_connection)
+        sqlite3_of(dbapi_connection).execute("PRAGMA foreign_keys = ON")
+
+    def register_functions(self, dbapi_connection: Any) -> None:
         dbapi_connection = sqlite3_of(dbapi_connection)
         dbapi_connection.create_function("regexp", 2, _regexp, deterministic=True)
         dbapi_connection.create_function("moltres_regexp_extract", 2, _regexp_extract, deterministic=True)
@@ -214,7 +218,6 @@ class SQLiteRules(Rules):
                 dbapi_connection.create_function(name, -1, lambda *a, f=func: None if None in a else f(*a))
         # SQLAlchemy's pysqlite dialect registers floor() as math.floor, which fails on NULL
         dbapi_connection.create_function("floor", 1, lambda v: None if v is None else math.floor(v), deterministic=True)
-        dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
     def configure_engine(self, engine: sa.Engine) -> None:
         @sa.event.listens_for(engine, "begin")
