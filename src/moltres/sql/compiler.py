@@ -90,6 +90,11 @@ class Relation:
         return [_label(expr, name) for name, expr in self.columns.items()]
 
 
+def _text(expr: Element) -> Element:
+    """Treat an expression as text for string operators (the SQL is unchanged)."""
+    return expr if isinstance(expr.type, sa.String) else sa.type_coerce(expr, sa.String)
+
+
 def _label(expr: Element, name: str) -> Element:
     if isinstance(expr, sa.ColumnClause) and expr.name == name and not expr.is_literal:
         return expr
@@ -1016,26 +1021,26 @@ class Compiler:
         return arg.between(low, high)
 
     def visit_Like(self, node: n.Like, *, arg: Element, pattern: Element) -> Element:
-        return arg.like(pattern)
+        return _text(arg).like(pattern)
 
     def visit_ILike(self, node: n.ILike, *, arg: Element, pattern: Element) -> Element:
-        return arg.ilike(pattern)
+        return _text(arg).ilike(pattern)
 
     def visit_RLike(self, node: n.RLike, *, arg: Element, pattern: Element) -> Element:
-        return arg.regexp_match(pattern)
+        return _text(arg).regexp_match(pattern)
 
     def _escaped(self, value: Element) -> Element:
         escaped = sa.func.replace(sa.func.replace(sa.func.replace(value, "/", "//"), "%", "/%"), "_", "/_")
         return sa.type_coerce(escaped, sa.String)
 
     def visit_StartsWith(self, node: n.StartsWith, *, arg: Element, prefix: Element) -> Element:
-        return arg.startswith(self._escaped(prefix), escape="/")
+        return _text(arg).startswith(self._escaped(prefix), escape="/")
 
     def visit_EndsWith(self, node: n.EndsWith, *, arg: Element, suffix: Element) -> Element:
-        return arg.endswith(self._escaped(suffix), escape="/")
+        return _text(arg).endswith(self._escaped(suffix), escape="/")
 
     def visit_Contains(self, node: n.Contains, *, arg: Element, substring: Element) -> Element:
-        return arg.contains(self._escaped(substring), escape="/")
+        return _text(arg).contains(self._escaped(substring), escape="/")
 
     def visit_Cast(self, node: n.Cast, *, arg: Element, to: str) -> Element:
         return sa.cast(arg, parse_type(to))

@@ -127,7 +127,7 @@ class MySQLCompiler(Compiler):
     def visit_RLike(self, node: n.RLike, *, arg: Element, pattern: Element) -> Element:
         # REGEXP follows the collation, case-insensitive by default: (?-i) makes it case-sensitive
         # like the regular expressions of the other databases
-        return arg.regexp_match(sa.func.concat("(?-i)", pattern))
+        return sa.type_coerce(arg, sa.String).regexp_match(sa.func.concat("(?-i)", pattern))
 
     def visit_Concat(self, node: n.Concat, *, args: tuple[Element, ...]) -> Element:
         return sa.func.concat(*args, type_=sa.String)
