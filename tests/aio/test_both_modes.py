@@ -236,3 +236,27 @@ async def test_literals_and_expressions_compile_once(either: Any) -> None:
     for threshold in (30, 40, 80):
         df = either.table("users").where(col("age") > threshold).select("name", lit(1).alias("one"))
         assert await run(df.count()) == sum(u["age"] > threshold for u in USERS)
+
+
+async def test_file_writes(either: Any, tmp_path: Any) -> None:
+    await seed(either)
+    users = either.table("users").order_by("id")
+    assert await run(users.write.csv(tmp_path / "users.csv")) == 3
+    assert (tmp_path / "users.csv").read_text().splitlines() == ["id,name,age", "1,Ada,36", "2,Alan,41", "3,Grace,85"]
+    with pytest.raises(ValidationError, match="already exists"):
+        await run(users.write.csv(tmp_path / "users.csv"))
+    assert await run(users.where(col("id") == 1).write.mode("append").jsonl(tmp_path / "users.jsonl")) == 1
+    assert await run(users.where(col("id") > 1).write.mode("append").jsonl(tmp_path / "users.jsonl")) == 2
+    assert len((tmp_path / "users.jsonl").read_text().splitlines()) == 3
+    assert await run(users.write.format("json").save(tmp_path / "users.json")) == 3
+    pq = pytest.importorskip("pyarrow.parquet")
+    assert await run(users.write.parquet(tmp_path / "users.parquet")) == 3
+    assert pq.read_table(tmp_path / "users.parquet").column("name").to_pylist() == ["Ada", "Alan", "Grace"]
+
+
+async def test_empty_result_writes_a_typed_parquet_file(either: Any, tmp_path: Any) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    await seed(either)
+    users = either.table("users").order_by("id")
+    assert await run(users.where(col("id") < 0).write.parquet(tmp_path / "none.parquet")) == 0
+    assert pq.read_table(tmp_path / "none.parquet").column_names == ["id", "name", "age"]

@@ -18,7 +18,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
+import asyncio
+import os
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 import sqlalchemy as sa
@@ -300,16 +302,116 @@ class AsyncDataFrame(Frame[AsyncExecutor]):
         return AsyncDataFrameWriter(self)
 
 
-class AsyncDataFrameWriter(DataFrameWriter[W]):
-    """``df.write`` of an :class:`AsyncDataFrame`: the same writer, with table writes awaited.
+class _SeenFromThread:
+    """An AsyncDataFrame as the sync file writers see it, from the thread that writes the file.
 
-    The write runs :func:`~moltres.dataframe.writer.save_plan` on one connection, atomically,
-    exactly as the sync writer does.
+    The writers of :mod:`moltres.io.formats` pull ``columns`` and ``iter_batches(n)`` from a
+    frame. Here each batch is fetched on the event loop, which stays free meanwhile, and
+    handed to the thread; the disk is never written from the loop.
+    """
+
+    def __init__(self, frame: AsyncDataFrame, compiled: CompiledQuery, loop: asyncio.AbstractEventLoop) -> None:
+        self._frame = frame
+        self._compiled = compiled
+        self._loop = loop
+        self.columns = list(compiled.columns)
+
+    def iter_batches(self, size: int = DEFAULT_BATCH) -> Iterator[Rows]:
+        batches = self._frame.iter_batches(size)
+        try:
+            while True:
+                try:
+                    yield asyncio.run_coroutine_threadsafe(anext(batches), self._loop).result()
+                except StopAsyncIteration:
+                    return
+        finally:
+            asyncio.run_coroutine_threadsafe(batches.aclose(), self._loop).result()
+
+    def arrow_batches(self) -> Iterator[Any]:
+        from moltres.io.formats.arrow import BATCH_ROWS, arrow_batches
+
+        names = self.columns
+        partitions = ([tuple(row[c] for c in names) for row in batch] for batch in self.iter_batches(BATCH_ROWS))
+        return arrow_batches(names, self._compiled.types, partitions)
+
+
+class AsyncDataFrameWriter(DataFrameWriter[W]):
+    """``df.write`` of an :class:`AsyncDataFrame`: the same writer, with every write awaited.
+
+    Table writes run :func:`~moltres.dataframe.writer.save_plan` on one connection, atomically,
+    exactly as the sync writer does. File writes (``csv``, ``json``, ``jsonl``, ``parquet``,
+    ``save``) run the sync writers on a worker thread, fed batch by batch from the event loop.
 
     Example:
         >>> arun(lambda adb: adb.table("users").where(col("age") > 40).write.mode("overwrite").save_as_table("old"))
         1
     """
+
+    if TYPE_CHECKING:  # the file writers are inherited; awaited here, so typed as coroutines
+
+        async def save(  # type: ignore[override]  # the sync writer's save, awaited
+            self, path: str | os.PathLike[str], format: str | None = None, **options: Any
+        ) -> int:
+            """Awaited :meth:`DataFrameWriter.save <moltres.dataframe.writer.DataFrameWriter.save>`."""
+
+        async def csv(  # type: ignore[override]  # the sync writer's csv, awaited
+            self,
+            path: str | os.PathLike[str],
+            *,
+            header: bool = True,
+            delimiter: str = ",",
+            quote: str = '"',
+            escape: str | None = None,
+            null_value: str = "",
+            encoding: str = "utf-8",
+            compression: str | None = None,
+            progress: bool | None = None,
+        ) -> int:
+            """Awaited :meth:`DataFrameWriter.csv <moltres.dataframe.writer.DataFrameWriter.csv>`."""
+
+        async def json(  # type: ignore[override]  # the sync writer's json, awaited
+            self,
+            path: str | os.PathLike[str],
+            *,
+            encoding: str = "utf-8",
+            compression: str | None = None,
+            progress: bool | None = None,
+        ) -> int:
+            """Awaited :meth:`DataFrameWriter.json <moltres.dataframe.writer.DataFrameWriter.json>`."""
+
+        async def jsonl(  # type: ignore[override]  # the sync writer's jsonl, awaited
+            self,
+            path: str | os.PathLike[str],
+            *,
+            encoding: str = "utf-8",
+            compression: str | None = None,
+            progress: bool | None = None,
+        ) -> int:
+            """Awaited :meth:`DataFrameWriter.jsonl <moltres.dataframe.writer.DataFrameWriter.jsonl>`."""
+
+        async def parquet(  # type: ignore[override]  # the sync writer's parquet, awaited
+            self,
+            path: str | os.PathLike[str],
+            *,
+            compression: str = "snappy",
+            partition_by: Sequence[str] | None = None,
+            progress: bool | None = None,
+        ) -> int:
+            """Awaited :meth:`DataFrameWriter.parquet <moltres.dataframe.writer.DataFrameWriter.parquet>`."""
+
+    def _write_file(self, path: str | os.PathLike[str], write: Callable[[Any, bool], int]) -> Any:
+        return self._write_from_thread(path, write)
+
+    async def _write_from_thread(self, path: str | os.PathLike[str], write: Callable[[Any, bool], int]) -> int:
+        frame = self._frame
+        assert isinstance(frame, AsyncDataFrame)
+        compiled = (await frame._compiled())[0]
+        seen = _SeenFromThread(frame, compiled, asyncio.get_running_loop())
+        sync_write = super()._write_file
+        return await asyncio.to_thread(sync_write, path, lambda _frame, append: write(seen, append))
+
+    def _arrow_batches(self, frame: Any) -> Iterator[Any]:
+        return frame.arrow_batches()  # type: ignore[no-any-return]
 
     async def save_as_table(self, name: str, mode: str | None = None) -> int:  # type: ignore[override]
         """Create or fill table `name` from this frame, inside the database; return the row count."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, get_args
 
 import sqlalchemy as sa
@@ -185,6 +185,12 @@ class DataFrameWriter(Generic[W]):
             raise ValidationError(f"cannot write the format {chosen!r}", suggestion="use one of: " + ", ".join(writers))
         return writers[chosen](path, **settings)
 
+    def _arrow_batches(self, frame: Any) -> Iterator[Any]:
+        """The frame's rows as Arrow record batches, for the Parquet writer."""
+        from moltres.io.formats.arrow import iter_arrow_batches
+
+        return iter_arrow_batches(frame)
+
     def _write_file(self, path: str | os.PathLike[str], write: Callable[[Any, bool], int]) -> int:
         """Check the mode against the file, then run ``write(frame, append)``; return the row count."""
         if os.path.exists(path):
@@ -309,13 +315,12 @@ class DataFrameWriter(Generic[W]):
             >>> db.table("users").write.mode("overwrite").parquet(tmp / "by_age", partition_by=["age"])
             3
         """
-        from moltres.io.formats.arrow import iter_arrow_batches
         from moltres.io.formats.parquet import write_parquet
 
         return self._write_file(
             path,
             lambda df, append: write_parquet(
-                iter_arrow_batches(df),
+                self._arrow_batches(df),
                 path,
                 compression=compression,
                 partition_by=partition_by,
