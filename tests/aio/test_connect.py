@@ -210,3 +210,19 @@ async def test_missing_greenlet_names_the_extra(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(sys.modules, "greenlet", None)  # what an environment without it looks like
     with pytest.raises(MissingDependencyError, match=r"moltres\[async\]"):
         await async_connect("sqlite://")
+
+
+async def test_a_session_on_an_engine_moltres_did_not_set_up_is_not_committed(
+    adb: AsyncDatabase, dsn: str, backend: Backend
+) -> None:
+    await adb.create_table("t", [column("x", "INTEGER")])
+    engine = create_engine(resolve_dsn(async_dsn(dsn), asynchronous=True), asynchronous=True)
+    try:
+        async with AsyncSession(engine) as session:
+            database = await async_connect(session=session)
+            await database.insert("t", [{"x": 1}])  # in a SAVEPOINT, whose RELEASE must not commit
+            assert await database.table("t").count() == 1
+            await session.rollback()
+        assert await adb.table("t").count() == 0
+    finally:
+        await engine.dispose()

@@ -28,10 +28,11 @@ from moltres.engine.executor import (
     QueryState,
     Rows,
     fetch_rows,
+    open_savepoint,
     prepare_on,
     run_statement,
-    savepoint_needed,
     shape_rows,
+    within,
 )
 from moltres.logical import plan as p
 from moltres.sql.compiler import CompiledQuery
@@ -166,20 +167,21 @@ class AsyncExecutor:
                 finally:
                     self._tx.reset(token)
             return
+        conn = shared.connection
         async with shared.lock.hold():
-            nested = await shared.connection.begin_nested()
+            nested = await conn.run_sync(open_savepoint, self.state)
         token = self._tx.set(shared)
         try:
-            yield shared.connection
+            yield conn
         except BaseException:
             async with shared.lock.hold():
                 if nested.is_active:
-                    await nested.rollback()
+                    await conn.run_sync(lambda _: nested.rollback())
             raise
         else:
             async with shared.lock.hold():
                 if nested.is_active:
-                    await nested.commit()
+                    await conn.run_sync(lambda _: nested.commit())
         finally:
             self._tx.reset(token)
 
@@ -218,11 +220,8 @@ class AsyncExecutor:
         try:
             shared = await self._shared()
             if shared is not None:
-                if not savepoint_needed(self.state.rules, work):
-                    async with shared.lock.hold():
-                        return await self._run_sync(shared.connection, work, *args)
-                async with shared.lock.hold(), shared.connection.begin_nested():
-                    return await self._run_sync(shared.connection, work, *args)
+                async with shared.lock.hold():
+                    return await self._run_sync(shared.connection, within, self.state, work, *args)
             async with self.connection(write=True) as conn:
                 return await self._run_sync(conn, work, *args)
         except sa.exc.DBAPIError as exc:

@@ -35,11 +35,13 @@ __all__ = [
     "explain_plan",
     "fetch_rows",
     "on",
+    "open_savepoint",
     "prepare_on",
     "run_statement",
     "savepoint_needed",
     "schema_change",
     "shape_rows",
+    "within",
 ]
 
 T = TypeVar("T")
@@ -312,6 +314,33 @@ def run_statement(
         raise state.fail(exc, timeout=timeout) from None
 
 
+def open_savepoint(conn: sa.Connection, state: QueryState) -> sa.NestedTransaction:
+    """Begin a SAVEPOINT for a nested ``transaction()`` block on a connection already in one."""
+    if not state.rules.supports_savepoints:
+        from moltres.utils.exceptions import UnsupportedOperationError
+
+        raise UnsupportedOperationError(
+            f"nested transactions need SAVEPOINTs, which {state.dialect_name} does not have",
+            suggestion="use one transaction() block; an error inside it rolls the whole block back",
+            dialect=state.dialect_name,
+        )
+    state.rules.begin_if_needed(conn)
+    return conn.begin_nested()
+
+
+def within(conn: sa.Connection, state: QueryState, work: Callable[..., T], *args: Any) -> T:
+    """Run ``work(conn, *args)`` inside the transaction open on `conn`, all or nothing.
+
+    A SAVEPOINT around it undoes just this work on error, where the database has them and
+    the work is not DDL that commits by itself (see :func:`savepoint_needed`).
+    """
+    if not savepoint_needed(state.rules, work):
+        return work(conn, *args)
+    state.rules.begin_if_needed(conn)
+    with conn.begin_nested():
+        return work(conn, *args)
+
+
 def explain_plan(conn: sa.Connection, state: QueryState, plan: p.Plan) -> str:
     """The database's plan for a query (``EXPLAIN``), as text."""
     from moltres.sql.ddl import Explain
@@ -394,16 +423,7 @@ class Executor:
         if current is None and self._session is not None:
             current = self._session.connection()
         if current is not None:
-            if not self.state.rules.supports_savepoints:
-                from moltres.utils.exceptions import UnsupportedOperationError
-
-                raise UnsupportedOperationError(
-                    f"nested transactions need SAVEPOINTs, which {self.state.dialect_name} does not have",
-                    suggestion="use one transaction() block; an error inside it rolls the whole block back",
-                    dialect=self.state.dialect_name,
-                )
-            self.state.rules.begin_if_needed(current)
-            nested = current.begin_nested()
+            nested = open_savepoint(current, self.state)
             token = self._tx.set(current)
             try:
                 yield current
@@ -431,11 +451,7 @@ class Executor:
             current = self._session.connection()
         try:
             if current is not None:
-                if not savepoint_needed(self.state.rules, work):
-                    return work(current, *args)
-                self.state.rules.begin_if_needed(current)
-                with current.begin_nested():
-                    return work(current, *args)
+                return within(current, self.state, work, *args)
             with self.connection(write=True) as conn:
                 return work(conn, *args)
         except sa.exc.DBAPIError as exc:

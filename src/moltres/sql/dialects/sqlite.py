@@ -228,7 +228,9 @@ class SQLiteRules(Rules):
         # pysqlite's own transaction handling (engines moltres did not set up, e.g. a session's)
         # issues BEGIN only before DML: a SAVEPOINT first would be the outermost transaction,
         # and releasing it would commit the caller's work behind their back
-        raw = connection.connection.dbapi_connection
+        if not connection.in_transaction():
+            connection.begin()  # as autobegin would; on engines moltres set up, this emits BEGIN
+        raw = connection.connection.driver_connection  # sqlite3's, or aiosqlite's (which mirrors it)
         if raw is not None and getattr(raw, "in_transaction", True) is False:
             connection.exec_driver_sql("BEGIN")
 
