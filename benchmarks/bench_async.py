@@ -1,4 +1,4 @@
-"""Async: 1,000 small queries through AsyncDatabase (concurrent, pool of 10) against the raw asyncio driver, and against sync moltres.
+"""Async: 1,000 small queries through AsyncDatabase (pool of 10) vs the raw asyncio driver, and vs sync moltres.
 
 Each query is a primary-key lookup with a different key (one compiled statement, new values).
 "raw" is the asyncio driver on its own: an asyncpg pool on PostgreSQL, aiosqlite connections
@@ -124,7 +124,7 @@ async def figures(engine: str, dsn: str, raw: Callable[[list[int]], Awaitable[li
             "name": f"{QUERIES:,} point queries, async ÷ sync moltres [{engine}]",
             "moltres_s": async_s,
             "raw_s": sync_s,
-            "note": "ratio = async (concurrent) time ÷ sync (sequential) time, both through moltres; below 1 is async faster",
+            "note": "ratio = async (concurrent) ÷ sync (sequential) time, both via moltres; below 1: async is faster",
         },
     ]
 
