@@ -186,6 +186,17 @@ def test_a_missing_column_fails_only_that_check(people):
     assert "table 'nope' does not exist" in report["foreign_key_id"].message
 
 
+def test_a_missing_column_in_where_or_an_expression_fails_only_that_check(people):
+    report = run(
+        people,
+        [Q.column_not_null("email", where="statuz = 'active'"), Q.expression("agee > 0"), Q.column_not_null("id")],
+    )
+    assert report["not_null_email"].status == "failed"
+    assert "column 'statuz' does not exist" in report["not_null_email"].message
+    assert "column 'agee' does not exist" in report["expression_agee_0"].message
+    assert report["not_null_id"].status == "passed"
+
+
 def test_a_check_the_database_cannot_run_fails_alone(people):
     report = run(people, [Q.column_pattern("email", "(unclosed"), Q.column_not_null("id")])
     assert report["pattern_email"].status == "failed"

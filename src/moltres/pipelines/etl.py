@@ -193,7 +193,8 @@ class ETLPipeline:
             DataFrame before loading; a failed check (``severity="error"``) stops the load.
         name: The pipeline's name, for results and messages.
         database: Where rows from Python are staged when `extract` gives rows; defaults
-            to the ``Records``' database, else an in-memory SQLite database.
+            to the ``Records``' database, else an in-memory SQLite database that is closed
+            after each run (so load such rows with ``to_table(..., database=target)``).
         count_rows: Count the extracted rows (one ``COUNT(*)`` query on the source).
 
     Example:
@@ -241,6 +242,7 @@ class ETLPipeline:
         self.name = name
         self.database = database
         self.count_rows = count_rows
+        self._staging: Any = None
 
     def __repr__(self) -> str:
         return f"ETLPipeline<{self.name}>"
@@ -262,6 +264,16 @@ class ETLPipeline:
         """
         result = ETLResult(self.name)
         started = time.perf_counter()
+        try:
+            return self._execute(result, started)
+        finally:
+            if self._staging is not None:  # the in-memory database rows from Python were staged in
+                self._staging.close()
+                self._staging = self.database = None
+
+    run = execute
+
+    def _execute(self, result: ETLResult, started: float) -> ETLResult:
         df, result.rows_extracted = self._timed(result, "extract", self._extract)
         df = self._timed(result, "transform", lambda: self._transform(df))
         if self.validate is not None:
@@ -289,8 +301,6 @@ class ETLPipeline:
             result.rows_loaded = df.count()
         result.timings["total"] = time.perf_counter() - started
         return result
-
-    run = execute
 
     # -------------------------------------------------------------------------------- steps
 
@@ -327,7 +337,7 @@ class ETLPipeline:
         if database is None:
             from moltres.database import connect
 
-            database = self.database = connect("sqlite://")
+            database = self.database = self._staging = connect("sqlite://")
         return database.create_dataframe(rows), len(rows)
 
     def _transform(self, df: DataFrame) -> DataFrame:
