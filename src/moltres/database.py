@@ -226,7 +226,7 @@ class BaseDatabase(Generic[X, F]):
     # -------------------------------------------------------------------------------- rows
 
     def _insert(self, table: str, rows: object) -> tuple[Counts, QueryState, str, list[dict[str, Any]]]:
-        data = normalize_rows(rows)
+        data = normalize_rows(rows, copy=False)  # read once, right away: no copy of each row
         validate_identifiers([table])
         return mutations.insert_rows, self._state, table, data
 
@@ -495,7 +495,7 @@ class Database(BaseDatabase[Executor, DataFrame]):
 def connect(
     dsn: str | None = None,
     *,
-    engine: sa.Engine | None = None,
+    engine: sa.Engine | sa.Connection | None = None,
     session: Any = None,
     query_timeout: float | None = None,
     **engine_options: Any,
@@ -505,7 +505,8 @@ def connect(
     Args:
         dsn: ``sqlite:///app.db``, ``postgresql://user:pw@host/db``, ``mysql://...``,
             ``duckdb:///file.duckdb``; defaults to the ``MOLTRES_DSN`` environment variable.
-        engine: An existing SQLAlchemy engine to use instead (moltres will not dispose of it).
+        engine: An existing SQLAlchemy engine to use instead (moltres will not dispose of it),
+            or a ``Connection`` to run everything on (moltres never commits or closes it).
         session: A SQLAlchemy ``Session``: moltres runs on its connection and transaction
             and never commits or closes it.
         query_timeout: Cancel any statement running longer than this many seconds.

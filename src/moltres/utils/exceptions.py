@@ -158,7 +158,7 @@ class ColumnNotFoundError(ValidationError):
     def __init__(self, column: str, known: Iterable[str], *, table: str | None = None) -> None:
         known = list(known)
         match = closest_match(column, known)
-        where = f" in '{table}'" if table else ""
+        where = "" if not table else f" in {table}" if "'" in table or " " in table else f" in '{table}'"
         message = f"column '{column}' does not exist{where}; known columns: {', '.join(known) or '(none)'}"
         suggestion = f"did you mean '{match}'?" if match else "use one of the known columns"
         super().__init__(message, suggestion=suggestion, table=table, column=column)
