@@ -112,7 +112,8 @@ class GroupedData(Generic[F_]):
 
         Example:
             >>> from moltres.expressions import functions as F
-            >>> db.table("orders").group_by("user_id").pivot("status", ["paid"]).agg(F.sum("amount")).order_by("user_id").first()
+            >>> by_status = db.table("orders").group_by("user_id").pivot("status", ["paid"])
+            >>> by_status.agg(F.sum("amount")).order_by("user_id").first()
             {'user_id': 1, 'paid': 30.0}
         """
         node = column_of(column)

@@ -15,10 +15,10 @@ import decimal
 import enum
 from dataclasses import dataclass
 
-from typing_extensions import TypeAlias
+from typing import TypeAlias
 
 Scalar: TypeAlias = (
-    None | bool | int | float | str | bytes | decimal.Decimal | dt.date | dt.datetime | dt.time | dt.timedelta
+    bool | int | float | str | bytes | decimal.Decimal | dt.date | dt.datetime | dt.time | dt.timedelta | None
 )
 
 

@@ -2,8 +2,9 @@
 
 Example:
     >>> from moltres.table.schema import column
-    >>> column("email", "TEXT", nullable=False, unique=True)
-    ColumnDef(name='email', type_name='TEXT', nullable=False, default=None, primary_key=False, unique=True, foreign_key=None, autoincrement=False)
+    >>> email = column("email", "TEXT", nullable=False, unique=True)
+    >>> email.name, email.type_name, email.nullable, email.unique
+    ('email', 'TEXT', False, True)
 """
 
 from __future__ import annotations
