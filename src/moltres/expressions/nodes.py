@@ -14,7 +14,6 @@ import datetime as dt
 import decimal
 import enum
 from dataclasses import dataclass
-
 from typing import TypeAlias
 
 Scalar: TypeAlias = (
