@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from moltres.sql.ddl import CreateTableAs, Verbatim
 from moltres.sql.dialects.base import Rules
 
-__all__ = ["create_table_as", "insert_rows", "insert_select", "overwrite_table", "upsert_rows"]
+__all__ = ["create_table_as", "insert_rows", "insert_select", "insert_tuples", "overwrite_table", "upsert_rows"]
 
 # Rows per INSERT batch: bounds memory and keeps each statement under driver limits.
 BATCH_SIZE = 10_000
@@ -26,6 +26,15 @@ def insert_rows(conn: sa.Connection, rules: Rules, table: sa.Table, rows: Sequen
     """Insert rows in batches through the dialect's fastest path; return the row count."""
     for start in range(0, len(rows), BATCH_SIZE):
         rules.bulk_insert(conn, table, rows[start : start + BATCH_SIZE])
+    return len(rows)
+
+
+def insert_tuples(
+    conn: sa.Connection, rules: Rules, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> int:
+    """Insert rows given as tuples in `columns` order, in batches, through the dialect's fastest path."""
+    for start in range(0, len(rows), BATCH_SIZE):
+        rules.insert_tuples(conn, table, columns, rows[start : start + BATCH_SIZE])
     return len(rows)
 
 

@@ -17,8 +17,11 @@ from moltres.utils.exceptions import ValidationError
 __all__ = ["AsyncRecords", "Records", "normalize_rows"]
 
 
-def normalize_rows(rows: object) -> list[dict[str, Any]]:
+def normalize_rows(rows: object, *, copy: bool = True) -> list[dict[str, Any]]:
     """Accept dicts, pandas/polars frames or Arrow tables; return a list of dicts.
+
+    With ``copy=False``, dicts given in a list are used as they are (for callers that only
+    read them, right away).
 
     Example:
         >>> normalize_rows([{"a": 1}])
@@ -36,6 +39,8 @@ def normalize_rows(rows: object) -> list[dict[str, Any]]:
             f"expected rows as a list of dicts, got {type(rows).__name__}",
             suggestion="pass [{'id': 1, 'name': 'Ada'}, ...], or a pandas/polars/Arrow table",
         )
+    if not copy and type(rows) is list and set(map(type, rows)) <= {dict}:
+        return rows  # already a list of plain dicts (checked at C speed, no per-row work)
     out = []
     for i, row in enumerate(rows):
         if not isinstance(row, Mapping):
@@ -43,7 +48,7 @@ def normalize_rows(rows: object) -> list[dict[str, Any]]:
                 f"row {i} is a {type(row).__name__}, not a dict",
                 suggestion="give each row as a dict of column name to value",
             )
-        out.append(dict(row))
+        out.append(row if not copy and type(row) is dict else dict(row))
     return out
 
 

@@ -6,6 +6,9 @@ functions, the async one through ``run_sync``.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import operator
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -27,6 +30,7 @@ __all__ = [
     "insert_rows",
     "merge_rows",
     "normalize_keys",
+    "row_tuples",
     "stage_rows",
     "update_rows",
 ]
@@ -149,12 +153,41 @@ def normalize_keys(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> list[d
     return [{k: row.get(k) for k in keys} for row in rows]
 
 
+def row_tuples(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The columns the rows give (first-seen order, checked against the table) and the rows as tuples.
+
+    Same rules as :func:`normalize_keys`, without building a dict per row: large inserts go to
+    the driver as tuples.
+
+    Example:
+        >>> t = sa.table("t", sa.column("a"), sa.column("b"))
+        >>> row_tuples(t, [{"a": 1}, {"b": 2, "a": 3}])
+        (['a', 'b'], [(1, None), (3, 2)])
+    """
+    names = list(rows[0]) if rows else []
+    values: list[tuple[Any, ...]] | None = None
+    # the usual case, every row with the same keys, converts at C speed; anything else (keys
+    # missing from some rows, or extra ones) takes the general path
+    if len(names) > 1 and sum(map(len, rows)) == len(names) * len(rows):
+        with contextlib.suppress(KeyError):
+            values = list(map(operator.itemgetter(*names), rows))
+    if values is None:
+        names = list(dict.fromkeys(itertools.chain.from_iterable(rows)))
+        values = [tuple(map(row.get, names)) for row in rows]
+    known = table.c
+    for key in names:
+        if key not in known:
+            raise ColumnNotFoundError(key, list(known.keys()), table=table.name)
+    return names, values
+
+
 def insert_rows(conn: sa.Connection, state: QueryState, name: str, rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert rows into table `name`, batched; return the count."""
     table = _table(state, conn, name)
     if not rows:
         return 0
-    return operations.insert_rows(conn, state.rules, table, normalize_keys(table, rows))
+    columns, values = row_tuples(table, rows)
+    return operations.insert_tuples(conn, state.rules, table, columns, values)
 
 
 def _columns(table: sa.Table) -> dict[str, Any]:

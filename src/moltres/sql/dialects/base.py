@@ -8,6 +8,7 @@ database it is talking to; it asks the rules.
 from __future__ import annotations
 
 import contextlib
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 
 from moltres.sql.compiler import Compiler
 
-__all__ = ["ErrorKind", "Rules", "driver_rows", "insert_sql"]
+__all__ = ["ErrorKind", "Rules", "driver_columns", "driver_rows", "insert_sql"]
 
 
 class ErrorKind:
@@ -254,9 +255,45 @@ def driver_rows(
     if dialect.paramstyle == "named":
         keys = [f"p{i}" for i in range(len(columns))]
         return [dict(zip(keys, _processed(row, active), strict=True)) for row in rows]
+    by_column: list[Any] = []
+    if active:
+        # column by column: one comprehension per processed column instead of a call per row
+        by_column = [list(map(operator.itemgetter(i), rows)) for i in range(len(columns))]
+        active = [(i, processor) for i, processor in active if not _passes_through(processor, by_column[i])]
     if not active:
         return rows if isinstance(rows, list) and (not rows or isinstance(rows[0], tuple)) else [tuple(r) for r in rows]
-    return [tuple(_processed(row, active)) for row in rows]
+    for i, processor in active:
+        by_column[i] = [None if v is None else processor(v) for v in by_column[i]]
+    return list(zip(*by_column, strict=True))
+
+
+def _passes_through(processor: Any, values: list[Any]) -> bool:
+    """Whether `processor` would hand every one of `values` back unchanged, so it can be skipped.
+
+    SQLAlchemy's ``to_float`` (DOUBLE and REAL columns) makes ints and Decimals floats; a
+    column already holding floats (or NULLs) needs no pass. Checked at C speed.
+    """
+    return getattr(processor, "__name__", "") == "to_float" and set(map(type, values)) <= {float, type(None)}
+
+
+def driver_columns(
+    connection: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[list[Any]]:
+    """The rows' values column by column, bind processors applied (for columnar loads).
+
+    Example:
+        >>> engine = sa.create_engine("sqlite://")
+        >>> with engine.connect() as conn:
+        ...     driver_columns(conn, sa.table("t", sa.column("a"), sa.column("b")), ["a", "b"], [(1, "x"), (2, "y")])
+        [[1, 2], ['x', 'y']]
+    """
+    dialect = connection.dialect
+    by_column = [list(map(operator.itemgetter(i), rows)) for i in range(len(columns))]
+    for i, name in enumerate(columns):
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None and not _passes_through(processor, by_column[i]):
+            by_column[i] = [None if v is None else processor(v) for v in by_column[i]]
+    return by_column
 
 
 def _processed(row: Sequence[Any], active: list[tuple[int, Any]]) -> list[Any]:

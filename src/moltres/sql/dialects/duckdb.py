@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 from moltres.expressions import nodes as n
 from moltres.sql.compiler import Element, Relation
-from moltres.sql.dialects.base import ErrorKind, Rules, driver_rows
+from moltres.sql.dialects.base import ErrorKind, Rules, driver_columns
 from moltres.sql.dialects.postgresql import PostgreSQLCompiler
 from moltres.utils.exceptions import DataFormatError
 
@@ -223,8 +223,7 @@ class DuckDBRules(Rules):
             return
         if not rows:
             return
-        values = driver_rows(connection, table, columns, rows)
-        arrays = [pa.array(list(column)) for column in zip(*values, strict=True)]
+        arrays = [pa.array(column) for column in driver_columns(connection, table, columns, rows)]
         self.insert_arrow(connection, table, columns, pa.RecordBatch.from_arrays(arrays, names=list(columns)))
 
     def insert_arrow(self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], batch: Any) -> None:
@@ -235,7 +234,10 @@ class DuckDBRules(Rules):
         renamed = batch.rename_columns([f"c{i}" for i in range(batch.num_columns)])
         names = ", ".join(preparer.quote(c) for c in columns)
         picks = ", ".join(f"c{i}" for i in range(len(columns)))
-        raw.register(view, renamed)
+        try:
+            raw.register(view, renamed)
+        except Exception as exc:  # e.g. the transaction was aborted: a DB-API error like any other
+            raise sa.exc.DBAPIError.instance(f"register {view}", None, exc, Exception) from None
         try:
             connection.exec_driver_sql(
                 f"INSERT INTO {preparer.format_table(table)} ({names}) SELECT {picks} FROM {view}"

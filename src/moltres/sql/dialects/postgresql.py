@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import operator
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
@@ -76,10 +77,10 @@ class PostgreSQLCompiler(Compiler):
         )
 
 
-
 def _sync_psycopg(connection: sa.Connection) -> bool:
     """Whether COPY can go through psycopg's own cursor (its asyncio adapter has no ``copy``)."""
     return connection.dialect.driver == "psycopg" and not connection.dialect.is_async
+
 
 class PostgreSQLRules(Rules):
     """PostgreSQL's runtime behaviour."""
@@ -172,7 +173,12 @@ class PostgreSQLRules(Rules):
             super().insert_tuples(connection, table, columns, rows)
             return
         values = driver_rows(connection, table, columns, rows)
-        with _copy(connection, table, columns, "") as copy:
+        types = _binary_types(table, columns, values)
+        # rows from Python, not a file: a violated constraint is an ExecutionError like any other
+        options = " (FORMAT BINARY)" if types else ""
+        with _copy(connection, table, columns, options, line_errors=("22",)) as copy:
+            if types:
+                copy.set_types(types)
             for row in values:
                 copy.write_row(row)
 
@@ -221,11 +227,48 @@ class _Copy:
     def __init__(self, copy: Any) -> None:
         self.write = copy.write
         self.write_row = copy.write_row
+        self.set_types = copy.set_types
         self.rows = -1
 
 
+# Binary COPY skips formatting every value as text, but each value must already be exactly what
+# the column's binary format holds: these column types, with these Python types only.
+_BINARY: tuple[tuple[type, str, frozenset[type]], ...] = (
+    (sa.BigInteger, "int8", frozenset({int})),
+    (sa.SmallInteger, "int2", frozenset({int})),
+    (sa.Integer, "int4", frozenset({int})),
+    (sa.Double, "float8", frozenset({float})),
+    (sa.Text, "text", frozenset({str})),
+    (sa.String, "text", frozenset({str})),
+    (sa.Boolean, "bool", frozenset({bool})),
+)
+
+
+def _binary_types(table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str] | None:
+    """The psycopg type of each column for a binary COPY of `rows`, or None to COPY as text."""
+    types = []
+    for i, name in enumerate(columns):
+        column_type = table.c[name].type
+        match = next((b for b in _BINARY if isinstance(column_type, b[0])), None)
+        if match is None:
+            return None
+        found = set(map(type, map(operator.itemgetter(i), rows)))
+        found.discard(type(None))
+        if not found <= match[2]:
+            return None
+        types.append(match[1])
+    return types
+
+
 @contextlib.contextmanager
-def _copy(connection: sa.Connection, table: sa.Table, columns: Sequence[str], options: str) -> Iterator[_Copy]:
+def _copy(
+    connection: sa.Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    options: str,
+    *,
+    line_errors: tuple[str, ...] = ("22", "23"),
+) -> Iterator[_Copy]:
     import psycopg
 
     preparer = connection.dialect.identifier_preparer
@@ -241,7 +284,7 @@ def _copy(connection: sa.Connection, table: sa.Table, columns: Sequence[str], op
                 yield target
             target.rows = int(cursor.rowcount)
     except psycopg.Error as exc:
-        raise _copy_error(exc, statement) from None
+        raise _copy_error(exc, statement, line_errors) from None
 
 
 def _literal(text: str) -> str:
@@ -251,14 +294,14 @@ def _literal(text: str) -> str:
 _COPY_CONTEXT = re.compile(r"line (\d+)(?:, column ([^:]+?))?(?::|$)", re.MULTILINE)
 
 
-def _copy_error(exc: Any, statement: str) -> Exception:
+def _copy_error(exc: Any, statement: str, line_errors: tuple[str, ...] = ("22", "23")) -> Exception:
     """A DataFormatError naming line and column when COPY rejected the data, else the DB-API error."""
     diag = getattr(exc, "diag", None)
     context = getattr(diag, "context", None) or ""
     sqlstate = getattr(diag, "sqlstate", None) or ""
     found = _COPY_CONTEXT.search(context) if context.startswith("COPY") else None
     # class 22 is "data exception" (a bad value or a malformed row), 23 a violated constraint
-    if found and sqlstate[:2] in ("22", "23"):
+    if found and sqlstate[:2] in line_errors:
         reason = getattr(diag, "message_primary", None) or str(exc).splitlines()[0]
         return DataFormatError(reason, line=int(found.group(1)), column=found.group(2))
     wrapped: Exception = sa.exc.DBAPIError.instance(statement, None, exc, type(exc))
