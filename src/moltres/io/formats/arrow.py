@@ -28,7 +28,7 @@ from moltres.utils.optional import require
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from moltres.dataframe.dataframe import DataFrame
+    from moltres.io.frames import QueryFrame
 
 __all__ = [
     "BATCH_ROWS",
@@ -199,7 +199,7 @@ def arrow_batches(
         yield columns.batch([])
 
 
-def iter_arrow_batches(df: DataFrame, batch_size: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+def iter_arrow_batches(df: QueryFrame, batch_size: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
     """Run a DataFrame's query and yield its rows as Arrow record batches.
 
     Column types come from the query (so an empty result still has them). Batches of a
@@ -237,7 +237,7 @@ def iter_arrow_batches(df: DataFrame, batch_size: int = BATCH_ROWS) -> Iterator[
             raise state.fail(exc, sql=compiled.sql, timeout=state.query_timeout) from None
 
 
-def to_arrow(df: DataFrame, batch_size: int = BATCH_ROWS) -> pa.Table:
+def to_arrow(df: QueryFrame, batch_size: int = BATCH_ROWS) -> pa.Table:
     """Fetch a DataFrame as an Arrow table, batch by batch.
 
     Example:

@@ -18,7 +18,7 @@ from moltres.utils.optional import require
 if TYPE_CHECKING:
     import pandas as pd
 
-    from moltres.dataframe.dataframe import DataFrame
+    from moltres.io.frames import QueryFrame
 
 __all__ = ["to_pandas"]
 
@@ -31,7 +31,7 @@ def _has_pyarrow() -> bool:
     return True
 
 
-def to_pandas(df: DataFrame, batch_size: int = 50_000) -> pd.DataFrame:
+def to_pandas(df: QueryFrame, batch_size: int = 50_000) -> pd.DataFrame:
     """Fetch a DataFrame into pandas.
 
     Example:

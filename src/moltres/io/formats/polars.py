@@ -14,12 +14,12 @@ from moltres.utils.optional import require
 if TYPE_CHECKING:
     import polars as pl
 
-    from moltres.dataframe.dataframe import DataFrame
+    from moltres.io.frames import QueryFrame
 
 __all__ = ["to_polars"]
 
 
-def to_polars(df: DataFrame, batch_size: int = 50_000) -> pl.DataFrame:
+def to_polars(df: QueryFrame, batch_size: int = 50_000) -> pl.DataFrame:
     """Fetch a DataFrame into polars: Arrow batches, else one batch of rows at a time.
 
     Example:
