@@ -13,6 +13,7 @@ pd = pytest.importorskip("pandas")
 pl = pytest.importorskip("polars")
 
 from moltres import col  # noqa: E402
+from moltres.expressions import functions as F  # noqa: E402
 from moltres.io.formats.arrow import iter_arrow_batches  # noqa: E402
 from moltres.io.records import Records  # noqa: E402
 from moltres.table.schema import column  # noqa: E402
@@ -130,3 +131,14 @@ def test_pandas_missing_values_insert_as_null(people: Database) -> None:
     rows = people.table("people").where(col("id") >= 7).order_by("id").select("name", "score", "seen").collect()
     assert rows[1] == {"name": None, "score": None, "seen": None}
     assert rows[0]["seen"] == dt.datetime(2024, 1, 1)
+
+
+def test_arrow_fetch_keeps_order_aliases_and_sets(people: Database) -> None:
+    doubled = people.table("people").select("id", (col("score") * 2).alias("double")).where(col("score").is_not_null())
+    assert doubled.order_by(col("double").desc()).to_arrow().column("id").to_pylist() == [1, 3]
+    names = people.table("people").select("name").distinct().order_by("name")
+    assert names.to_arrow().column("name").to_pylist() in ([None, "Ada", "Grace"], ["Ada", "Grace", None])
+    both = people.table("people").select("born").union_all(people.table("people").select("born"))
+    assert both.to_arrow().schema.field("born").type == pa.date32()
+    counts = people.table("people").group_by("active").agg(F.count("*").alias("n")).order_by(col("n").desc())
+    assert sum(counts.to_arrow().column("n").to_pylist()) == 3

@@ -148,22 +148,51 @@ def _cell_fixer(type_: sa.types.TypeEngine[Any]) -> Callable[[Any], Any] | None:
 
 
 class _Columns:
-    """Turns lists of row tuples into record batches with stable column types."""
+    """Turns lists of row tuples into record batches with stable column types.
 
-    def __init__(self, names: Sequence[str], types: Sequence[sa.types.TypeEngine[Any]]) -> None:
+    `stored` holds, for rows fetched as the driver gives them (see :func:`driver_values`),
+    the SQLAlchemy result processor of each column: Arrow converts a whole column at once
+    where it can (SQLite's ISO date text, 0/1 booleans), else the processor runs per value.
+    """
+
+    def __init__(
+        self,
+        names: Sequence[str],
+        types: Sequence[sa.types.TypeEngine[Any]],
+        stored: Sequence[Callable[[Any], Any] | None] | None = None,
+    ) -> None:
         self.names = list(names)
         self.types: list[Any] = [sql_to_arrow(t) for t in types]
         self.fixers = [_cell_fixer(t) for t in types]
+        self.stored = list(stored) if stored is not None else [None] * len(self.names)
 
     def batch(self, rows: Sequence[Sequence[Any]]) -> pa.RecordBatch:
         pa = _pa()
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in self.names]
         arrays = []
         for i, values in enumerate(columns):
+            processor = self.stored[i]
+            if processor is not None:
+                converted = self._convert(i, values)
+                if converted is not None:
+                    arrays.append(converted)
+                    continue
+                values = tuple(processor(v) for v in values)  # noqa: PLW2901 - the slow path, per value
             fixer = self.fixers[i]
             data = list(values) if fixer is None else [fixer(v) for v in values]
             arrays.append(self._array(i, data))
         return pa.RecordBatch.from_arrays(arrays, names=self.names)
+
+    def _convert(self, i: int, values: Sequence[Any]) -> pa.Array | None:
+        """A stored column converted by Arrow in one go, or None where Arrow cannot."""
+        pa = _pa()
+        wanted = self.types[i]
+        if wanted is None:
+            return None
+        try:
+            return pa.array(values).cast(wanted)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError, OverflowError):
+            return None
 
     def _array(self, i: int, data: list[Any]) -> pa.Array:
         pa = _pa()
@@ -179,7 +208,10 @@ class _Columns:
 
 
 def arrow_batches(
-    names: Sequence[str], types: Sequence[sa.types.TypeEngine[Any]], partitions: Iterable[Sequence[Sequence[Any]]]
+    names: Sequence[str],
+    types: Sequence[sa.types.TypeEngine[Any]],
+    partitions: Iterable[Sequence[Sequence[Any]]],
+    stored: Sequence[Callable[[Any], Any] | None] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Lists of row tuples as record batches typed by the query's columns; one empty batch if there are none.
 
@@ -190,13 +222,43 @@ def arrow_batches(
         >>> [b.num_rows for b in arrow_batches(["n"], [sa.Integer()], [[(1,), (2,)], [(3,)]])]
         [2, 1]
     """
-    columns = _Columns(names, types)
+    columns = _Columns(names, types, stored)
     empty = True
     for part in partitions:
         empty = False
         yield columns.batch(part)
     if empty:
         yield columns.batch([])
+
+
+def driver_values(statement: Any, names: Sequence[str]) -> Any:
+    """The same SELECT, typed so that SQLAlchemy hands back the driver's values unprocessed.
+
+    None for statements other than a plain ``Select`` (unions, raw SQL). The SQL text is
+    unchanged: ``type_coerce`` exists only on the Python side.
+    """
+    if not isinstance(statement, sa.Select):
+        return None
+    selected = list(statement.selected_columns)
+    if len(selected) != len(names):
+        return None
+    untyped = [
+        sa.type_coerce(c.element if isinstance(c, sa.Label) else c, sa.types.NullType()).label(name)
+        for c, name in zip(selected, names, strict=True)
+    ]
+    return statement.with_only_columns(*untyped, maintain_column_froms=True)
+
+
+def _result_processors(
+    dialect: sa.engine.Dialect, types: Sequence[sa.types.TypeEngine[Any]], description: Sequence[Any]
+) -> list[Callable[[Any], Any] | None]:
+    processors: list[Callable[[Any], Any] | None] = []
+    for type_, column in zip(types, description, strict=True):
+        if isinstance(type_, sa.JSON):  # JSON is written as text: the stored text is what we want
+            processors.append(None)
+            continue
+        processors.append(type_.dialect_impl(dialect).result_processor(dialect, column[1]))
+    return processors
 
 
 def iter_arrow_batches(df: QueryFrame, batch_size: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
@@ -226,11 +288,15 @@ def iter_arrow_batches(df: QueryFrame, batch_size: int = BATCH_ROWS) -> Iterator
                     if empty:  # no rows: one empty batch still carries the column types
                         yield pa.RecordBatch.from_pylist([], schema=native.schema).rename_columns(columns.names)
                     return
-                result = conn.execute(
-                    compiled.statement, params, execution_options={"stream_results": True, "yield_per": batch_size}
-                )
+                # the driver's values, converted column by column below, not row by row by SQLAlchemy
+                raw = driver_values(compiled.statement, compiled.columns)
+                options = {"stream_results": True, "yield_per": batch_size}
+                result = conn.execute(raw if raw is not None else compiled.statement, params, execution_options=options)
                 try:
-                    yield from arrow_batches(compiled.columns, compiled.types, result.partitions(batch_size))
+                    stored = None
+                    if raw is not None and result.cursor is not None:
+                        stored = _result_processors(conn.dialect, compiled.types, result.cursor.description)
+                    yield from arrow_batches(compiled.columns, compiled.types, result.partitions(batch_size), stored)
                 finally:
                     result.close()
         except sa.exc.DBAPIError as exc:

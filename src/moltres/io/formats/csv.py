@@ -44,7 +44,7 @@ from moltres.utils.exceptions import DataFormatError, ValidationError
 __all__ = ["CsvFile", "CsvOptions", "format_value", "write_csv"]
 
 # bytes Arrow parses per batch (each batch is one insert)
-ARROW_BLOCK = 4 << 20
+ARROW_BLOCK = 1 << 20
 _UTF8 = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"}
 _BOM = b"\xef\xbb\xbf"
 

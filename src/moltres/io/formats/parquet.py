@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import sqlalchemy as sa
 
 from moltres.io.formats.arrow import arrow_to_sql, is_nested, to_python
-from moltres.io.loading import DEFAULT_BATCH, FileReader, LoadReport, OnError
+from moltres.io.loading import FileReader, LoadReport, OnError
 from moltres.io.progress import Progress
 from moltres.io.sources import Source, released
 from moltres.sql.dialects.base import Rules
@@ -48,6 +48,8 @@ __all__ = ["NestedMode", "ParquetFile", "write_parquet"]
 NestedMode = Literal["error", "json"]
 # rows held back while the types of untyped columns (raw SQL) are still unknown
 _SCHEMA_ROWS = 100_000
+# rows per batch read (and inserted); few, so that one batch of Python values stays small
+BATCH_ROWS = 20_000
 _COMPRESSIONS = ("snappy", "gzip", "brotli", "zstd", "lz4", "none")
 
 
@@ -73,20 +75,33 @@ class ParquetFile(FileReader):
         self._dataset: Any = None
 
     def dataset(self) -> Any:
-        """The ``pyarrow.dataset.Dataset`` over the file or folder."""
+        """A ``pyarrow.parquet.ParquetFile`` for a file, a ``pyarrow.dataset.Dataset`` for a folder."""
         if self._dataset is None:
             import pyarrow as pa
             import pyarrow.dataset as ds
+            import pyarrow.parquet as pq
 
+            path = os.fspath(self.source.path)
             try:
-                self._dataset = ds.dataset(os.fspath(self.source.path), format="parquet", partitioning="hive")
+                if self.source.path.is_dir():
+                    self._dataset = ds.dataset(path, format="parquet", partitioning="hive")
+                else:
+                    # a file streams page by page; the dataset scanner would read ahead more
+                    self._dataset = pq.ParquetFile(path)
             except (pa.ArrowInvalid, OSError) as exc:
                 raise self.error(f"not a Parquet file: {str(exc).splitlines()[0]}") from None
         return self._dataset
 
+    def num_rows(self) -> int:
+        """How many rows the file or folder holds (from the metadata)."""
+        found = self.dataset()
+        metadata = getattr(found, "metadata", None)
+        return int(metadata.num_rows) if metadata is not None else int(found.count_rows())
+
     def schema(self) -> pa.Schema:
         """The Arrow schema of the columns to read."""
-        schema = self.dataset().schema
+        found = self.dataset()
+        schema = getattr(found, "schema_arrow", None) or found.schema
         if self.selected is None:
             return schema
         missing = [c for c in self.selected if c not in schema.names]
@@ -153,7 +168,7 @@ class ParquetFile(FileReader):
         nested = [is_nested(f.type) for f in fields]
         # nested values go into JSON columns as Python objects, into text columns as JSON text
         as_text = [n and not isinstance(table.c[c].type, sa.JSON) for n, c in zip(nested, columns, strict=True)]
-        total = max(self.dataset().count_rows(), 1)
+        total = max(self.num_rows(), 1)
         for batch in self.batches():
             if batch.num_rows == 0:
                 continue
@@ -166,7 +181,12 @@ class ParquetFile(FileReader):
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The rows, one record batch at a time."""
-        yield from self.dataset().to_batches(columns=self.schema().names, batch_size=DEFAULT_BATCH)
+        found = self.dataset()
+        names = self.schema().names
+        if hasattr(found, "iter_batches"):
+            yield from found.iter_batches(batch_size=BATCH_ROWS, columns=names)
+        else:
+            yield from found.to_batches(columns=names, batch_size=BATCH_ROWS, batch_readahead=2, fragment_readahead=1)
 
 
 # ---------------------------------------------------------------------------------------- writing

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from moltres.sql.compiler import Compiler
 
-__all__ = ["ErrorKind", "Rules", "driver_columns", "driver_rows", "insert_sql"]
+__all__ = ["ErrorKind", "Rules", "driver_columns", "driver_rows", "insert_columns", "insert_sql"]
 
 
 class ErrorKind:
@@ -294,6 +294,33 @@ def driver_columns(
         if processor is not None and not _passes_through(processor, by_column[i]):
             by_column[i] = [None if v is None else processor(v) for v in by_column[i]]
     return by_column
+
+
+def insert_columns(
+    connection: sa.Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    values: list[list[Any]],
+    ready: Sequence[bool],
+) -> None:
+    """Insert rows given column by column, as one executemany.
+
+    Each column goes through its type's bind processor (NULLs aside), one column at a time,
+    unless `ready` says its values are already in the form the driver stores.
+    """
+    dialect = connection.dialect
+    for i, name in enumerate(columns):
+        if ready[i]:
+            continue
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            values[i] = [None if v is None else processor(v) for v in values[i]]
+    rows = list(zip(*values, strict=True))
+    if dialect.paramstyle == "named":
+        keys = [f"p{i}" for i in range(len(columns))]
+        rows = [dict(zip(keys, row, strict=True)) for row in rows]  # type: ignore[misc]
+    if rows:
+        connection.exec_driver_sql(insert_sql(connection, table, columns), rows)
 
 
 def _processed(row: Sequence[Any], active: list[tuple[int, Any]]) -> list[Any]:

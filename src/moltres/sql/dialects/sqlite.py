@@ -12,14 +12,14 @@ import contextlib
 import math
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
 from moltres.expressions import nodes as n
 from moltres.sql.compiler import Compiler, Element, Relation
-from moltres.sql.dialects.base import ErrorKind, Rules
+from moltres.sql.dialects.base import ErrorKind, Rules, insert_columns
 
 __all__ = ["RULES", "SQLiteCompiler", "SQLiteRules"]
 
@@ -275,6 +275,32 @@ class SQLiteRules(Rules):
             yield
         finally:
             raw.set_progress_handler(None, 0)
+
+    def insert_arrow(self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], batch: Any) -> None:
+        # SQLite keeps dates and times as ISO text and booleans as 0/1 (SQLAlchemy's formats):
+        # converting whole Arrow columns is far cheaper than a bind processor per value
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        values: list[list[Any]] = []
+        ready: list[bool] = []
+        for i in range(batch.num_columns):
+            array = batch.column(i)
+            kind = array.type
+            done = True
+            if pa.types.is_timestamp(kind):
+                array = pc.strftime(array.cast(pa.timestamp("us", tz=kind.tz)), format="%Y-%m-%d %H:%M:%S")
+            elif pa.types.is_date(kind):
+                array = array.cast(pa.string())
+            elif pa.types.is_boolean(kind):
+                array = array.cast(pa.int8())
+            elif pa.types.is_decimal(kind) or pa.types.is_floating(kind):
+                array = array.cast(pa.float64())
+            else:
+                done = False
+            values.append(array.to_pylist())
+            ready.append(done)
+        insert_columns(connection, table, columns, values, ready)
 
 
 RULES = SQLiteRules()
