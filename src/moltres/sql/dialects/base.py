@@ -235,10 +235,9 @@ def insert_sql(connection: sa.Connection, table: sa.Table, columns: Sequence[str
         marks = ["%s"] * len(columns)
     else:
         marks = [f":p{i}" for i in range(len(columns))]
+    # the preparer already doubles % in identifiers for drivers whose placeholders use %
     names = ", ".join(preparer.quote(c) for c in columns)
     target = preparer.format_table(table)
-    if style in ("format", "pyformat"):
-        names, target = names.replace("%", "%%"), target.replace("%", "%%")
     return f"INSERT INTO {target} ({names}) VALUES ({', '.join(marks)})"
 
 
