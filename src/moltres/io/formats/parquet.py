@@ -78,12 +78,13 @@ class ParquetFile(FileReader):
         """A ``pyarrow.parquet.ParquetFile`` for a file, a ``pyarrow.dataset.Dataset`` for a folder."""
         if self._dataset is None:
             import pyarrow as pa
-            import pyarrow.dataset as ds
             import pyarrow.parquet as pq
 
             path = os.fspath(self.source.path)
             try:
                 if self.source.path.is_dir():
+                    import pyarrow.dataset as ds  # (it imports pandas, when installed: only for folders)
+
                     self._dataset = ds.dataset(path, format="parquet", partitioning="hive")
                 else:
                     # a file streams page by page; the dataset scanner would read ahead more

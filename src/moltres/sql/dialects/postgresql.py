@@ -166,6 +166,21 @@ class PostgreSQLRules(Rules):
         except psycopg.Error as exc:  # the driver's own error: make it SQLAlchemy's, like any other
             raise sa.exc.DBAPIError.instance(statement, None, exc, psycopg.Error) from None
 
+    def insert_arrow(self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], batch: Any) -> None:
+        # Arrow writes the batch as CSV in C and COPY parses it on the server: no Python object per value
+        if batch.num_rows < COPY_THRESHOLD or not _sync_psycopg(connection) or not _csv_safe(batch.schema):
+            super().insert_arrow(connection, table, columns, batch)
+            return
+        import io
+
+        import pyarrow.csv as pacsv
+
+        buffer = io.BytesIO()
+        # strings are always quoted ("" is an empty string) and NULL is an empty field, COPY's default
+        pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+        with _copy(connection, table, columns, " (FORMAT csv)", line_errors=("22",)) as copy:
+            copy.write(buffer.getbuffer())
+
     def insert_tuples(
         self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
@@ -285,6 +300,25 @@ def _copy(
             target.rows = int(cursor.rowcount)
     except psycopg.Error as exc:
         raise _copy_error(exc, statement, line_errors) from None
+
+
+def _csv_safe(schema: Any) -> bool:
+    """Whether Arrow's CSV text of every column is text PostgreSQL reads back as the same value."""
+    import pyarrow as pa
+
+    t = pa.types
+    return all(
+        t.is_integer(f.type)
+        or t.is_floating(f.type)
+        or t.is_boolean(f.type)
+        or t.is_string(f.type)
+        or t.is_large_string(f.type)
+        or t.is_date(f.type)
+        or t.is_timestamp(f.type)
+        or t.is_decimal(f.type)
+        or t.is_null(f.type)
+        for f in schema
+    )
 
 
 def _literal(text: str) -> str:
