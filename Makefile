@@ -29,8 +29,9 @@ test-core: $(STAMP)
 
 test-integrations: $(addprefix test-,$(INTEGRATION_ENVS))
 
-test-%:
-	scripts/test-env.sh $*
+# explicit targets: make never applies a pattern rule to a .PHONY target
+$(addprefix test-,$(INTEGRATION_ENVS)):
+	scripts/test-env.sh $(patsubst test-%,%,$@)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
