@@ -37,6 +37,7 @@ __all__ = [
     "on",
     "open_savepoint",
     "prepare_on",
+    "row_shaper",
     "run_statement",
     "savepoint_needed",
     "schema_change",
@@ -92,7 +93,44 @@ def shape_rows(keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> Rows:
         >>> shape_rows(["id", "name"], [(1, "Ada")])
         [{'id': 1, 'name': 'Ada'}]
     """
-    return [dict(zip(keys, row, strict=False)) for row in rows]
+    try:
+        return row_shaper(tuple(keys), ())(rows)
+    except ValueError:  # a row of another width than the keys
+        return [dict(zip(keys, row, strict=False)) for row in rows]
+
+
+_SHAPERS: dict[tuple[Any, ...], Callable[[Sequence[Sequence[Any]]], Rows]] = {}
+
+
+def row_shaper(
+    keys: tuple[str, ...], processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+) -> Callable[[Sequence[Sequence[Any]]], Rows]:
+    """A function turning rows into dicts, with a result processor applied to some columns.
+
+    It is a generated comprehension (``[{k0: v0, k1: p1(v1)} for v0, v1 in rows]``), more than
+    twice as fast as ``dict(zip(keys, row))`` per row; names and processors are bound as
+    variables, never written into the source. Shapers are built once per column list.
+
+    Example:
+        >>> row_shaper(("id", "name"), ((1, str.upper),))([(1, "ada")])
+        [{'id': 1, 'name': 'ADA'}]
+    """
+    cache_key = (keys, processors)
+    shaper = _SHAPERS.get(cache_key)
+    if shaper is None:
+        if not keys:
+            return lambda rows: [{} for _ in rows]
+        convert = dict(processors)
+        namespace: dict[str, Any] = {f"k{i}": key for i, key in enumerate(keys)}
+        namespace.update({f"p{i}": fn for i, fn in convert.items()})
+        items = ", ".join(f"k{i}: p{i}(v{i})" if i in convert else f"k{i}: v{i}" for i in range(len(keys)))
+        names = ", ".join(f"v{i}" for i in range(len(keys)))
+        # keys and processors are variables of the namespace, never part of the source text
+        shaper = eval(f"lambda rows: [{{{items}}} for ({names},) in rows]", namespace)
+        if len(_SHAPERS) >= _CACHE_SIZE:
+            _SHAPERS.clear()
+        _SHAPERS[cache_key] = shaper
+    return shaper
 
 
 class DriverStatement:
@@ -111,7 +149,7 @@ class DriverStatement:
         self._slots = slots
         self._by_name = by_name
         self._types = types
-        self._processors: dict[tuple[Any, ...], list[tuple[int, Any]]] = {}
+        self._processors: dict[tuple[Any, ...], Callable[[Sequence[Sequence[Any]]], Rows]] = {}
         self.dialect = dialect
 
     @classmethod
@@ -153,23 +191,15 @@ class DriverStatement:
     def shape(self, keys: Sequence[str], description: Any, rows: Sequence[Sequence[Any]]) -> Rows:
         """Rows from the driver as dicts, converted by the column types as SQLAlchemy would."""
         coltypes = tuple(d[1] for d in description) if description else ()
-        active = self._processors.get(coltypes)
-        if active is None:
+        shaper = self._processors.get(coltypes)
+        if shaper is None:
             active = []
             for i, (type_, coltype) in enumerate(zip(self._types, coltypes, strict=False)):
                 processor = type_._cached_result_processor(self.dialect, coltype)
                 if processor is not None:
                     active.append((i, processor))
-            self._processors[coltypes] = active
-        if not active:
-            return [dict(zip(keys, row, strict=False)) for row in rows]
-        out = []
-        for row in rows:
-            values = list(row)
-            for i, processor in active:
-                values[i] = processor(values[i])
-            out.append(dict(zip(keys, values, strict=False)))
-        return out
+            shaper = self._processors[coltypes] = row_shaper(tuple(keys), tuple(active))
+        return shaper(rows)
 
 
 class QueryState:
