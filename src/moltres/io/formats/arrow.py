@@ -44,7 +44,8 @@ __all__ = [
     "to_python",
 ]
 
-BATCH_ROWS = 50_000
+# rows fetched per batch: the Python values of one batch are all that is alive at a time
+BATCH_ROWS = 20_000
 
 
 def _pa() -> Any:

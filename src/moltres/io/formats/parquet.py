@@ -226,7 +226,7 @@ def write_parquet(
     compression: str = "snappy",
     partition_by: Sequence[str] | None = None,
     append: bool = False,
-    row_group_size: int = 1 << 20,
+    row_group_size: int = 128 * 1024,
     progress: bool | None = None,
 ) -> int:
     """Write record batches to a Parquet file, or a Hive-partitioned folder; return the row count.
@@ -268,6 +268,7 @@ def _write(
     row_group_size: int,
     progress: bool | None,
 ) -> int:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema, stream = _stable(batches)
@@ -287,15 +288,24 @@ def _write(
                 from moltres.utils.exceptions import ColumnNotFoundError
 
                 raise ColumnNotFoundError(missing[0], schema.names)
-            _write_partitioned(counted(), schema, target, list(partition_by), codec, append)
+            _write_partitioned(counted(), schema, target, list(partition_by), codec, append, row_group_size)
             return written
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         os.close(fd)
         try:
             with pq.ParquetWriter(temp, schema, compression=codec) as writer:
+                # batches arrive small (few Python objects alive); row groups are written big
+                held: list[pa.RecordBatch] = []
+                rows = 0
                 for batch in counted():
-                    writer.write_batch(batch, row_group_size=row_group_size)
+                    held.append(batch)
+                    rows += batch.num_rows
+                    if rows >= row_group_size:
+                        writer.write_table(pa.Table.from_batches(held, schema), row_group_size=rows)
+                        held, rows = [], 0
+                if held:
+                    writer.write_table(pa.Table.from_batches(held, schema), row_group_size=max(rows, 1))
             os.replace(temp, target)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -311,6 +321,7 @@ def _write_partitioned(
     partition_by: list[str],
     codec: str,
     append: bool,
+    row_group_size: int,
 ) -> None:
     import pyarrow.dataset as ds
 
@@ -329,6 +340,8 @@ def _write_partitioned(
             basename_template=f"part-{unique}-{{i}}.parquet",
             existing_data_behavior=behaviour,
             max_partitions=10_000,
+            min_rows_per_group=row_group_size,
+            max_rows_per_group=row_group_size,
         )
 
     if append and target.exists():
