@@ -299,3 +299,12 @@ def test_many_rows_stream_in_batches(db: Database, tmp_path: Path, monkeypatch: 
     assert df.agg(F.sum("id").alias("s")).collect() == [{"s": n * (n - 1) // 2}]
     skip = db.read.csv(path, on_error="skip")  # the Python path
     assert skip.where(col("label") == "row 19999").count() == 1
+
+
+def test_blank_lines_are_skipped(db: Database, tmp_path: Path) -> None:
+    # PostgreSQL's COPY refuses them: moltres' own parser takes over, inside the same load
+    path = tmp_path / "gaps.csv"
+    path.write_text("a,b\n1,2\n\n3,4\n\n")
+    assert db.read.csv(path).order_by("a").collect() == [{"a": 1, "b": 2}, {"a": 3, "b": 4}]
+    db.create_table("gaps", [column("a", "INTEGER"), column("b", "INTEGER")]).collect()
+    assert db.read.csv(path, into="gaps").count() == 2

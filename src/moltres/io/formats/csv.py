@@ -167,13 +167,40 @@ class CsvFile(FileReader):
     ) -> None:
         """Load through COPY / DuckDB, else Arrow, else Python (see the module docstring)."""
         types = [table.c[c].type for c in columns]
-        if on_error == "raise" and self._load_natively(conn, rules, table, columns, report, progress):
+        if on_error == "raise" and self._load_natively_or_retry(conn, rules, table, columns, report, progress):
             return
         if on_error == "raise" and self._load_arrow(conn, rules, table, columns, types, report, progress):
             return
         report.method = "rows"
         rows = self.rows(types, on_error, report, progress)
         insert_batches(conn, rules, table, columns, batched(rows, DEFAULT_BATCH), report)
+
+    def _load_natively_or_retry(
+        self,
+        conn: sa.Connection,
+        rules: Rules,
+        table: sa.Table,
+        columns: Sequence[str],
+        report: LoadReport,
+        progress: Progress,
+    ) -> bool:
+        """The database's own parser; if it refuses the file, undo and let moltres' parsers try.
+
+        Databases are stricter on some spellings (PostgreSQL's COPY refuses blank lines, which
+        the other paths skip); moltres' parsers then load the file, or name the bad line
+        themselves. Without savepoints (DuckDB) the database's error stands.
+        """
+        if not rules.supports_savepoints:
+            return self._load_natively(conn, rules, table, columns, report, progress)
+        savepoint = conn.begin_nested()
+        try:
+            loaded = self._load_natively(conn, rules, table, columns, report, progress)
+        except DataFormatError:
+            savepoint.rollback()
+            report.rows = 0
+            return False
+        savepoint.commit()
+        return loaded
 
     def _load_natively(
         self,
