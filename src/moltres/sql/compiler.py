@@ -57,6 +57,9 @@ LEFT = "\x00left"
 RIGHT = "\x00right"
 
 _AGGREGATES = (n.Aggregate,)
+_LEAVES = frozenset({n.Col, n.Lit, n.Star})
+# sa.func.<name> builds a generator object on every attribute access; keep one per name
+_FUNCTIONS: dict[str, Any] = {}
 _WINDOWED = (n.Over,)
 
 Element = ColumnElement[Any]
@@ -493,7 +496,9 @@ class Compiler:
                 )
             columns[name] = self._expr_in(rel, node)
         labeled = [_label(expr, name) for name, expr in columns.items()]
-        select = rel.select.with_only_columns(*labeled, maintain_column_froms=True).order_by(None)
+        select = rel.select.with_only_columns(*labeled, maintain_column_froms=True)
+        if select._order_by_clauses:  # each generative call copies the statement: skip no-ops
+            select = select.order_by(None)
         if keys:
             select = select.group_by(*keys)
         return Relation(select, columns, grouped=True, source=rel.source)
@@ -505,7 +510,8 @@ class Compiler:
         terms: list[Any] = []
         for key in plan.keys:
             terms.extend(self.order_terms(key, self._expr_in(rel, key.arg)))
-        return dataclasses.replace(rel, select=rel.select.order_by(None).order_by(*terms), from_clause=None)
+        select = rel.select.order_by(None) if rel.select._order_by_clauses else rel.select
+        return dataclasses.replace(rel, select=select.order_by(*terms), from_clause=None)
 
     def order_terms(self, key: n.SortKey, expr: Element) -> list[Any]:
         """The ORDER BY terms for one sort key; dialects without NULLS FIRST override this."""
@@ -527,7 +533,9 @@ class Compiler:
                 remaining = max(before_limit - offset, 0)
                 limit = remaining if limit is None else min(limit, remaining)
             offset += before_offset
-        select = rel.select.limit(limit).offset(offset or None)
+        select = rel.select.limit(limit)
+        if offset or select._offset_clause is not None:
+            select = select.offset(offset or None)
         return dataclasses.replace(rel, select=select, limited=True, from_clause=None)
 
     def plan_Distinct(self, plan: p.Distinct) -> Relation:
@@ -905,6 +913,8 @@ class Compiler:
 
     @staticmethod
     def _has(node: n.Node, kinds: tuple[type, ...], *, skip_windows: bool = False) -> bool:
+        if node.__class__ in _LEAVES:  # the usual select("name"): nothing below to walk
+            return isinstance(node, kinds)
         if skip_windows:
             stack: list[Any] = [node]
             while stack:
@@ -942,7 +952,10 @@ class Compiler:
                     operation=type(node).__name__,
                 )
             args = [self._child(getattr(node, f)) for f in _field_names(node)]
-            return getattr(sa.func, simple)(*args)  # type: ignore[no-any-return]
+            function = _FUNCTIONS.get(simple)
+            if function is None:
+                function = _FUNCTIONS[simple] = getattr(sa.func, simple)
+            return function(*args)  # type: ignore[no-any-return]
         if isinstance(node, (n.Col, n.Lit, n.Star)):
             return method(self, node)  # type: ignore[no-any-return]
         kwargs = {f: self._child(getattr(node, f)) for f in _field_names(node)}
