@@ -556,9 +556,7 @@ def test_a_backslash_does_not_escape_a_quote() -> None:
 
 
 def test_injection_through_a_quoted_name_stays_a_column_name() -> None:
-    assert parse_expression('"x; DROP TABLE y" = 1') == n.Compare(
-        n.CompareOp.EQ, c("x; DROP TABLE y"), lit(1)
-    )
+    assert parse_expression('"x; DROP TABLE y" = 1') == n.Compare(n.CompareOp.EQ, c("x; DROP TABLE y"), lit(1))
 
 
 # ------------------------------------------------------------------------------------ properties
@@ -568,9 +566,7 @@ _KEYWORDS = {
     "then", "else", "end", "true", "false", "cast", "as", "distinct", "select", "date", "timestamp",
     "current_date", "current_timestamp",
 }  # fmt: skip
-_bare_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True).filter(
-    lambda s: s.lower() not in _KEYWORDS
-)
+_bare_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True).filter(lambda s: s.lower() not in _KEYWORDS)
 _any_names = st.text(min_size=1, max_size=8)
 
 _literals = st.one_of(
@@ -601,9 +597,7 @@ def _extend(children: st.SearchStrategy[n.Node]) -> st.SearchStrategy[n.Node]:
         st.builds(n.Substring, children, children, st.none() | children),
         st.builds(n.Extract, st.sampled_from(n.DatePart), children),
         st.builds(n.DateTrunc, st.sampled_from(n.DatePart), children),
-        st.builds(
-            n.Cast, children, st.sampled_from(["INTEGER", "VARCHAR(20)", "DECIMAL(10,2)", "DOUBLE PRECISION"])
-        ),
+        st.builds(n.Cast, children, st.sampled_from(["INTEGER", "VARCHAR(20)", "DECIMAL(10,2)", "DOUBLE PRECISION"])),
         st.builds(
             n.Case,
             st.lists(st.tuples(children, children), min_size=1, max_size=2).map(tuple),
@@ -664,11 +658,7 @@ def render(node: n.Node) -> str:
         assert isinstance(value, dt.date)
         return f"date '{value.isoformat()}'"
     if isinstance(node, n.Col):
-        name = (
-            node.name
-            if node.name.isidentifier() and node.name.lower() not in _KEYWORDS
-            else _quote(node.name)
-        )
+        name = node.name if node.name.isidentifier() and node.name.lower() not in _KEYWORDS else _quote(node.name)
         return name if node.table is None else f"{_quote(node.table)}.{name}"
     if isinstance(node, n.CurrentDate):
         return "current_date"

@@ -79,9 +79,7 @@ def _tokenize(text: str) -> list[_Token]:
                 "remove the comment; an expression string holds only the expression",
             )
         elif ch == ";":
-            raise _error(
-                text, i, "';' is not allowed", "an expression string holds one expression, never a statement"
-            )
+            raise _error(text, i, "';' is not allowed", "an expression string holds one expression, never a statement")
         elif "0" <= ch <= "9" or (ch == "." and text[i + 1 : i + 2].isdigit() and not _ends_operand(tokens)):
             tokens.append(_number(text, i))
             i += len(tokens[-1].text)
@@ -92,9 +90,7 @@ def _tokenize(text: str) -> list[_Token]:
         elif ch in '"`':
             value, i_end = _quoted(text, i, ch, "quoted name")
             if not value:
-                raise _error(
-                    text, i, "a quoted name cannot be empty", "put the column name between the quotes"
-                )
+                raise _error(text, i, "a quoted name cannot be empty", "put the column name between the quotes")
             tokens.append(_Token("quoted", value, i))
             i = i_end
         elif ch.isalpha() or ch == "_":
@@ -106,9 +102,7 @@ def _tokenize(text: str) -> list[_Token]:
         else:
             op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
             if op is None:
-                hint = _CHARACTER_HINTS.get(
-                    ch, "use names, literals, operators and the supported functions only"
-                )
+                hint = _CHARACTER_HINTS.get(ch, "use names, literals, operators and the supported functions only")
                 raise _error(text, i, f"unexpected character {ch!r}", hint)
             tokens.append(_Token("op", op, i))
             i += len(op)
@@ -392,9 +386,7 @@ class _Parser:
                 suggestion="build long expressions with col() and the F functions instead of text",
             )
         if not text.strip():
-            raise ValidationError(
-                "the expression is empty", suggestion='write an expression such as "age > 18"'
-            )
+            raise ValidationError("the expression is empty", suggestion='write an expression such as "age > 18"')
         self._text = text
         self._tokens = _tokenize(text)
         self._index = 0
@@ -574,9 +566,7 @@ class _Parser:
             return self.prefix_op(token)
         if token.kind == "name":
             return self.prefix_word(token)
-        raise self.error(
-            token, "expected an expression, found the end of the expression", "complete the expression"
-        )
+        raise self.error(token, "expected an expression, found the end of the expression", "complete the expression")
 
     def prefix_op(self, token: _Token) -> n.Node:
         if token.text == "(":
@@ -591,21 +581,13 @@ class _Parser:
             if token.text == "+":
                 return operand
             # "-5" is the literal -5; "-(5)" and "-5 || x" stay negations.
-            if (
-                self._index == operand_start + 1
-                and isinstance(operand, n.Lit)
-                and operand.kind in (int, float)
-            ):
+            if self._index == operand_start + 1 and isinstance(operand, n.Lit) and operand.kind in (int, float):
                 assert isinstance(operand.value, (int, float))
                 return n.Lit(-operand.value, operand.kind)
             return n.Neg(operand)
         if token.text == "*":
-            raise self.error(
-                token, "'*' is only allowed as count(*) or as a whole select item", "name the columns"
-            )
-        raise self.error(
-            token, f"expected an expression, found {_describe(token)}", "write a value, a name or '('"
-        )
+            raise self.error(token, "'*' is only allowed as count(*) or as a whole select item", "name the columns")
+        raise self.error(token, f"expected an expression, found {_describe(token)}", "write a value, a name or '('")
 
     def prefix_word(self, token: _Token) -> n.Node:
         word = token.text.upper()
@@ -634,9 +616,7 @@ class _Parser:
         if word == "CAST":
             return self.cast()
         if word == "SELECT":
-            raise self.error(
-                token, "subqueries are not supported", "use DataFrame methods such as join() instead"
-            )
+            raise self.error(token, "subqueries are not supported", "use DataFrame methods such as join() instead")
         raise self.error(
             token,
             f"expected an expression, found keyword {word}",
@@ -668,9 +648,7 @@ class _Parser:
             return n.Lit(dt.datetime.fromisoformat(token.text), dt.datetime)
         except ValueError:
             example = "DATE '2024-01-31'" if word == "DATE" else "TIMESTAMP '2024-01-31 13:45:00'"
-            raise self.error(
-                token, f"{token.text!r} is not a valid {word.lower()}", f"write {example}"
-            ) from None
+            raise self.error(token, f"{token.text!r} is not a valid {word.lower()}", f"write {example}") from None
 
     def call(self) -> n.Node:
         name_token = self.advance()
@@ -696,12 +674,7 @@ class _Parser:
                 node = n.CountDistinct(self.expression())
             self.expect_op(")", f"')' to close count() opened at position {opening.pos}")
             return node
-        if (
-            key == "count"
-            and self.peek().kind in ("name", "quoted")
-            and self.at_op(".", 1)
-            and self.at_op("*", 2)
-        ):
+        if key == "count" and self.peek().kind in ("name", "quoted") and self.at_op(".", 1) and self.at_op("*", 2):
             table = self.advance().text
             self.advance()
             self.advance()
@@ -773,9 +746,7 @@ class _Parser:
             words.append(word.text.upper())
         if not words:
             token = self.peek()
-            raise self.error(
-                token, f"expected a type name, found {_describe(token)}", "write CAST(x AS INTEGER)"
-            )
+            raise self.error(token, f"expected a type name, found {_describe(token)}", "write CAST(x AS INTEGER)")
         to = " ".join(words)
         if self.at_op("("):
             self.advance()

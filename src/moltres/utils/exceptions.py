@@ -170,9 +170,7 @@ class DataQualityError(MoltresError):
     """Data-quality checks failed where they gate something (an ETL load); ``report`` holds the results."""
 
     def __init__(self, message: str, *, report: object = None, suggestion: str | None = None) -> None:
-        super().__init__(
-            message, suggestion=suggestion or "see error.report for each check's failing rows and samples"
-        )
+        super().__init__(message, suggestion=suggestion or "see error.report for each check's failing rows and samples")
         self.report = report
 
 
