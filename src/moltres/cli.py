@@ -103,7 +103,8 @@ def demo_data(seed: int = 7, *, customers: int = 40, orders: int = 180) -> DemoD
     line_rows: Rows = []
     for order_id in range(1, orders + 1):
         buyer = rng.choice(people)
-        signed_up: dt.date = buyer["signed_up"]
+        signed_up = buyer["signed_up"]
+        assert isinstance(signed_up, dt.date)
         placed = signed_up + dt.timedelta(days=rng.randrange(1, 300))
         order_rows.append(
             {"id": order_id, "customer_id": buyer["id"], "placed_on": placed, "status": rng.choice(STATUSES)}

@@ -347,7 +347,7 @@ class TestDatabases:
         engine = self._shared_database(backend).engine
         connection = engine.connect()
         outer = connection.begin()
-        db = connect(engine=connection)  # type: ignore[arg-type]  # connect() takes a Connection too; its annotation says Engine
+        db = connect(engine=connection)
         try:
             yield db
         finally:
