@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +84,8 @@ def column_of(value: object) -> n.Node:
     )
 
 
+# Column names repeat across queries; their nodes are immutable, so parse each name once.
+@functools.lru_cache(maxsize=4096)
 def _parse_column_name(name: str) -> n.Node:
     if name == "*":
         return n.Star()
