@@ -21,14 +21,13 @@ import contextlib
 import uuid
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 from typing_extensions import Self
 
 from moltres.dataframe.dataframe import DataFrame
 from moltres.dataframe.frame import Frame
-from moltres.dataframe.reader import DataLoader, stage_columnar
 from moltres.engine.executor import Executor, QueryState
 from moltres.engine.url import create_engine, mask_password, resolve_dsn
 from moltres.expressions.column import Column, to_node
@@ -40,6 +39,9 @@ from moltres.sql.types import python_type_to_sql, type_name
 from moltres.table import mutations
 from moltres.table.schema import ColumnDef, column, describe_table, has_table, table_names, to_sa_table
 from moltres.utils.exceptions import DatabaseConnectionError, MoltresError, ValidationError
+
+if TYPE_CHECKING:
+    from moltres.dataframe.reader import DataLoader
 
 __all__ = ["Database", "connect"]
 
@@ -339,6 +341,8 @@ class Database(BaseDatabase[Executor, DataFrame]):
             [{'x': 2}]
         """
         if is_columnar(rows):
+            from moltres.dataframe.reader import stage_columnar
+
             return stage_columnar(self, rows, schema, INLINE_ROWS)
         frame, staging = self._dataframe(rows, schema)
         if staging is not None:
@@ -486,6 +490,8 @@ class Database(BaseDatabase[Executor, DataFrame]):
         """
         loader: DataLoader | None = self.__dict__.get("_loader")
         if loader is None:
+            from moltres.dataframe.reader import DataLoader
+
             loader = self.__dict__["_loader"] = DataLoader(self)
         return loader
 

@@ -13,23 +13,89 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, ClassVar, TypeAlias, TypeVar
+
+from typing_extensions import dataclass_transform
 
 Scalar: TypeAlias = (
     bool | int | float | str | bytes | decimal.Decimal | dt.date | dt.datetime | dt.time | dt.timedelta | None
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Value:
+    """Structural ``repr``, ``==`` and ``hash`` for the node and plan dataclasses, written once.
+
+    ``@dataclass`` would generate (and compile) these three methods for each of the ~90
+    classes when moltres is imported; read from the fields at call time instead, they cost
+    nothing at import and behave the same: equal when the class and every field are equal.
+
+    Example:
+        >>> Col("a") == Col("a"), Col("a") == Col("a", "t"), hash(Col("a")) == hash(Col("a"))
+        (True, False, True)
+        >>> Col("a")
+        Col(name='a', table=None)
+    """
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def __repr__(self) -> str:
+        cls = type(self)
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _names(cls))
+        return f"{cls.__qualname__}({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        getter = _getter(type(self))
+        return bool(getter(self) == getter(other))
+
+    def __hash__(self) -> int:
+        return hash(_getter(type(self))(self))
+
+
+_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
+def _names(cls: type) -> tuple[str, ...]:
+    return tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+
+
+def _getter(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    getter = _GETTERS.get(cls)
+    if getter is None:
+        names = _names(cls)
+        if len(names) == 1:
+            one = operator.attrgetter(names[0])
+            getter = _GETTERS[cls] = lambda obj: (one(obj),)
+        elif names:
+            getter = _GETTERS[cls] = operator.attrgetter(*names)
+        else:
+            getter = _GETTERS[cls] = lambda obj: ()
+    return getter
+
+
+T = TypeVar("T", bound=type)
+
+
+@dataclass_transform(frozen_default=True)
+def value(cls: T) -> T:
+    """Make `cls` a frozen, slotted dataclass with :class:`Value`'s repr, equality and hash."""
+    return dataclass(frozen=True, slots=True, repr=False, eq=False)(cls)  # type: ignore[return-value]
+
+
+@value
+class Node(Value):
     """Base of all expression nodes: immutable, compared and hashed by value."""
 
 
 # ---------------------------------------------------------------------------- references and literals
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Col(Node):
     """A column, optionally qualified by a table or alias name."""
 
@@ -37,14 +103,14 @@ class Col(Node):
     table: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Star(Node):
     """Every column of the source (``*``), optionally of one table."""
 
     table: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Lit(Node):
     """A literal value; always sent to the database as a bound parameter."""
 
@@ -52,7 +118,7 @@ class Lit(Node):
     kind: type  # 1, 1.0 and True must stay three different nodes
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Alias(Node):
     """Give an expression an output name."""
 
@@ -74,7 +140,7 @@ class CompareOp(enum.Enum):
     GE = ">="
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Compare(Node):
     """Compare two expressions."""
 
@@ -83,7 +149,7 @@ class Compare(Node):
     right: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Add(Node):
     """Add two numbers."""
 
@@ -91,7 +157,7 @@ class Add(Node):
     right: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Sub(Node):
     """Subtract the right number from the left."""
 
@@ -99,7 +165,7 @@ class Sub(Node):
     right: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Mul(Node):
     """Multiply two numbers."""
 
@@ -107,7 +173,7 @@ class Mul(Node):
     right: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Div(Node):
     """Divide, always as true (non-integer) division."""
 
@@ -115,7 +181,7 @@ class Div(Node):
     right: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Mod(Node):
     """The remainder of integer division."""
 
@@ -123,14 +189,14 @@ class Mod(Node):
     right: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Neg(Node):
     """Negate a number."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class And(Node):
     """Both predicates hold."""
 
@@ -138,7 +204,7 @@ class And(Node):
     right: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Or(Node):
     """Either predicate holds."""
 
@@ -146,28 +212,28 @@ class Or(Node):
     right: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Not(Node):
     """The predicate does not hold."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class IsNull(Node):
     """The value is NULL."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class IsNotNull(Node):
     """The value is not NULL."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class InList(Node):
     """The value equals one of a list of values."""
 
@@ -175,7 +241,7 @@ class InList(Node):
     values: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Between(Node):
     """``low <= value <= high``."""
 
@@ -184,7 +250,7 @@ class Between(Node):
     high: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Like(Node):
     """SQL ``LIKE`` pattern match (``%`` and ``_`` wildcards), case-sensitive where the database is."""
 
@@ -192,7 +258,7 @@ class Like(Node):
     pattern: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ILike(Node):
     """Case-insensitive ``LIKE``."""
 
@@ -200,7 +266,7 @@ class ILike(Node):
     pattern: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class RLike(Node):
     """Regular-expression match."""
 
@@ -208,7 +274,7 @@ class RLike(Node):
     pattern: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class StartsWith(Node):
     """The string starts with a prefix (wildcards in the prefix are escaped)."""
 
@@ -216,7 +282,7 @@ class StartsWith(Node):
     prefix: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class EndsWith(Node):
     """The string ends with a suffix (wildcards in the suffix are escaped)."""
 
@@ -224,7 +290,7 @@ class EndsWith(Node):
     suffix: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Contains(Node):
     """The string contains a substring (wildcards in the substring are escaped)."""
 
@@ -232,7 +298,7 @@ class Contains(Node):
     substring: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Cast(Node):
     """Convert a value to a SQL type named like ``"INTEGER"`` or ``"VARCHAR(20)"``."""
 
@@ -240,7 +306,7 @@ class Cast(Node):
     to: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Case(Node):
     """``CASE WHEN ... THEN ... ELSE ... END``."""
 
@@ -248,7 +314,7 @@ class Case(Node):
     default: Node | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Coalesce(Node):
     """The first argument that is not NULL."""
 
@@ -258,49 +324,49 @@ class Coalesce(Node):
 # ---------------------------------------------------------------------------- strings
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Lower(Node):
     """Lower-case a string."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Upper(Node):
     """Upper-case a string."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Trim(Node):
     """Strip spaces from both ends."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class LTrim(Node):
     """Strip leading spaces."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class RTrim(Node):
     """Strip trailing spaces."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Length(Node):
     """The number of characters in a string."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Substring(Node):
     """Characters from a 1-based ``start``, ``length`` of them (or to the end)."""
 
@@ -309,14 +375,14 @@ class Substring(Node):
     length: Node | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Concat(Node):
     """Join strings end to end; NULL parts make the result NULL."""
 
     args: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Replace(Node):
     """Replace every occurrence of ``search`` by ``replacement``."""
 
@@ -325,7 +391,7 @@ class Replace(Node):
     replacement: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Split(Node):
     """Split a string into an array on a delimiter."""
 
@@ -333,7 +399,7 @@ class Split(Node):
     delimiter: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class RegexpExtract(Node):
     """The part of a string matched by a regular expression."""
 
@@ -344,14 +410,14 @@ class RegexpExtract(Node):
 # ---------------------------------------------------------------------------- numbers
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Abs(Node):
     """Absolute value."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Round(Node):
     """Round to ``digits`` decimal places."""
 
@@ -359,28 +425,28 @@ class Round(Node):
     digits: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Floor(Node):
     """The largest integer not above the value."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Ceil(Node):
     """The smallest integer not below the value."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Sqrt(Node):
     """Square root."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Power(Node):
     """``base`` raised to ``exponent``."""
 
@@ -391,12 +457,12 @@ class Power(Node):
 # ---------------------------------------------------------------------------- dates and times
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class CurrentDate(Node):
     """Today's date on the database server."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class CurrentTimestamp(Node):
     """The current date and time on the database server."""
 
@@ -413,7 +479,7 @@ class DatePart(enum.Enum):
     SECOND = "second"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Extract(Node):
     """One field of a date or timestamp, as an integer."""
 
@@ -421,7 +487,7 @@ class Extract(Node):
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class DateAdd(Node):
     """A date plus a whole number of days."""
 
@@ -429,7 +495,7 @@ class DateAdd(Node):
     days: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class DateDiff(Node):
     """Whole days from ``start`` to ``end``."""
 
@@ -437,7 +503,7 @@ class DateDiff(Node):
     start: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class DateTrunc(Node):
     """Truncate a timestamp to the start of its year, month, day, ..."""
 
@@ -448,7 +514,7 @@ class DateTrunc(Node):
 # ---------------------------------------------------------------------------- JSON
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class JsonExtract(Node):
     """A scalar at a JSON path such as ``$.address.city``, as text."""
 
@@ -459,61 +525,61 @@ class JsonExtract(Node):
 # ---------------------------------------------------------------------------- aggregates
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Aggregate(Node):
     """Base of aggregate functions, so plans can tell them from scalar expressions."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Count(Aggregate):
     """Count non-NULL values, or rows when ``arg`` is ``Star()``."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class CountDistinct(Aggregate):
     """Count distinct non-NULL values."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Sum(Aggregate):
     """Sum of non-NULL values."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Avg(Aggregate):
     """Mean of non-NULL values."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Min(Aggregate):
     """Smallest value."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Max(Aggregate):
     """Largest value."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class StdDev(Aggregate):
     """Sample standard deviation."""
 
     arg: Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class CollectList(Aggregate):
     """Gather the values of a group into an array."""
 
@@ -523,22 +589,22 @@ class CollectList(Aggregate):
 # ---------------------------------------------------------------------------- windows
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class RowNumber(Node):
     """1, 2, 3, ... within a window partition."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Rank(Node):
     """Rank with gaps after ties."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class DenseRank(Node):
     """Rank without gaps after ties."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Lag(Node):
     """The value ``offset`` rows before the current one in the window."""
 
@@ -547,7 +613,7 @@ class Lag(Node):
     default: Node | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Lead(Node):
     """The value ``offset`` rows after the current one in the window."""
 
@@ -556,7 +622,7 @@ class Lead(Node):
     default: Node | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SortKey(Node):
     """An ordering term: expression, direction and where NULLs go."""
 
@@ -565,7 +631,7 @@ class SortKey(Node):
     nulls_first: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Frame(Node):
     """A window frame: ``ROWS`` or ``RANGE`` between two offsets (None means unbounded)."""
 
@@ -574,7 +640,7 @@ class Frame(Node):
     end: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Over(Node):
     """A function evaluated over a window."""
 

@@ -11,10 +11,10 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from moltres.expressions import nodes as n
+from moltres.expressions.nodes import Value, value
 
 JoinHow = Literal["inner", "left", "right", "full", "cross", "semi", "anti"]
 SetKind = Literal["union", "intersect", "except"]
@@ -45,12 +45,12 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+@value
+class Plan(Value):
     """Base of all plan nodes."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Table(Plan):
     """Every row of a stored table."""
 
@@ -58,7 +58,7 @@ class Table(Plan):
     schema: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Values(Plan):
     """Rows written out in the query itself (small inline data)."""
 
@@ -67,7 +67,7 @@ class Values(Plan):
     types: tuple[str | None, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class RawSQL(Plan):
     """The rows of a user-written SELECT, with its bound parameters."""
 
@@ -75,7 +75,7 @@ class RawSQL(Plan):
     params: tuple[tuple[str, n.Scalar], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Project(Plan):
     """Compute these expressions for each row (``SELECT exprs``)."""
 
@@ -83,7 +83,7 @@ class Project(Plan):
     exprs: tuple[n.Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class WithColumns(Plan):
     """Keep every column and add or replace the named ones."""
 
@@ -91,7 +91,7 @@ class WithColumns(Plan):
     assignments: tuple[tuple[str, n.Node], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Drop(Plan):
     """Keep every column but these."""
 
@@ -99,7 +99,7 @@ class Drop(Plan):
     names: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Rename(Plan):
     """Keep every column, renaming some of them."""
 
@@ -107,7 +107,7 @@ class Rename(Plan):
     mapping: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Filter(Plan):
     """Keep the rows for which the predicate is true (``WHERE`` / ``HAVING``)."""
 
@@ -115,7 +115,7 @@ class Filter(Plan):
     predicate: n.Node
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Aggregate(Plan):
     """Group by `keys` (none: the whole input is one group) and compute `aggs`."""
 
@@ -124,7 +124,7 @@ class Aggregate(Plan):
     aggs: tuple[n.Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Sort(Plan):
     """Order the rows."""
 
@@ -132,7 +132,7 @@ class Sort(Plan):
     keys: tuple[n.SortKey, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Limit(Plan):
     """Skip `offset` rows, then keep at most `limit` (None: no upper bound)."""
 
@@ -141,14 +141,14 @@ class Limit(Plan):
     offset: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Distinct(Plan):
     """Remove duplicate rows."""
 
     child: Plan
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class DropDuplicates(Plan):
     """Keep one row for each distinct combination of `subset`."""
 
@@ -156,7 +156,7 @@ class DropDuplicates(Plan):
     subset: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Join(Plan):
     """Combine rows of two inputs.
 
@@ -171,7 +171,7 @@ class Join(Plan):
     using: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SetOperation(Plan):
     """``UNION`` / ``INTERSECT`` / ``EXCEPT`` of two inputs with the same columns."""
 
@@ -182,7 +182,7 @@ class SetOperation(Plan):
     by_name: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SubqueryAlias(Plan):
     """Name an input so that columns can be qualified by it (``df.alias("u")``)."""
 
@@ -190,7 +190,7 @@ class SubqueryAlias(Plan):
     alias: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class WithCTE(Plan):
     """Compute the input once as a named common table expression (``WITH name AS``)."""
 
@@ -198,7 +198,7 @@ class WithCTE(Plan):
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Sample(Plan):
     """A random fraction of the rows."""
 
@@ -207,7 +207,7 @@ class Sample(Plan):
     seed: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Explode(Plan):
     """One output row per element of an array column."""
 
