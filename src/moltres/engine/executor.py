@@ -51,6 +51,7 @@ Rows = list[dict[str, Any]]
 Connect = Callable[[], contextlib.AbstractContextManager[sa.Connection]]
 
 _CACHE_SIZE = 1024
+_STREAM_CHUNK = 2048  # rows fetched from a cursor at a time while filling a streamed batch
 _ids = itertools.count()
 _SCHEMA_CHANGES: set[Callable[..., Any]] = set()
 W = TypeVar("W", bound=Callable[..., Any])
@@ -187,6 +188,14 @@ class DriverStatement:
         if self._by_name:
             return {name: value for (name, _, _), value in zip(self._slots, values, strict=True)}
         return tuple(values)
+
+    def execute(self, cursor: Any, params: dict[str, Any]) -> None:
+        """Run the statement on a DB-API cursor with these moltres parameter values."""
+        args = self.args(params)
+        if args or self._by_name:  # named styles keep their argument: '%%' in the SQL means '%'
+            cursor.execute(self.sql, args)
+        else:  # no parameters: the driver's simple path (DuckDB prepares statements given any)
+            cursor.execute(self.sql)
 
     def shape(self, keys: Sequence[str], description: Any, rows: Sequence[Sequence[Any]]) -> Rows:
         """Rows from the driver as dicts, converted by the column types as SQLAlchemy would."""
@@ -552,7 +561,7 @@ class Executor:
             with self.state.rules.autocommit(dbapi):
                 cursor = dbapi.cursor()
                 try:
-                    cursor.execute(driver.sql, driver.args(params))
+                    driver.execute(cursor, params)
                     rows = cursor.fetchall()
                     description = cursor.description
                 finally:
@@ -590,13 +599,27 @@ class Executor:
             try:
                 if hasattr(cursor, "itersize"):
                     cursor.itersize = batch_size
-                cursor.execute(driver.sql, driver.args(params))
+                driver.execute(cursor, params)
                 description = cursor.description
-                while True:
-                    part = cursor.fetchmany(batch_size)
-                    if not part:
-                        break
-                    yield driver.shape(compiled.columns, description, part)
+                # Fetch in small chunks and shape each at once, so the driver's tuples die
+                # young. Fetched 10,000 at a time, they would still be alive while their dicts
+                # are made (dicts count toward the collector's allocation threshold), be
+                # promoted by the collections that triggers, and make full collections, which
+                # rescan the whole heap, several times more frequent.
+                # (a server-side cursor pays a round trip per fetch: it fetches whole batches)
+                chunk = batch_size if hasattr(cursor, "itersize") else min(batch_size, _STREAM_CHUNK)
+                columns = compiled.columns
+                done = False
+                while not done:
+                    batch: Rows = []
+                    while len(batch) < batch_size:
+                        part = cursor.fetchmany(min(chunk, batch_size - len(batch)))
+                        if not part:
+                            done = True
+                            break
+                        batch += driver.shape(columns, description, part)
+                    if batch:
+                        yield batch
             finally:
                 with contextlib.suppress(Exception):
                     cursor.close()
