@@ -392,7 +392,7 @@ def figure_query(engine: Engine) -> list[Row]:
     expected = sorted(map(tuple, raw_run()))
     got = sorted(tuple(r.values()) for r in build(100.0).collect())
     assert len(got) == len(expected) == 10, (got, expected)
-    repeat = 3 if QUICK else 5
+    repeat = 3 if QUICK else 7
     times = alternate({"moltres": lambda: build(100.0).collect(), "raw": raw_run}, repeat=repeat)
     ratio = times["moltres"] / times["raw"]
     limit = 1.3 if engine.name == "duckdb" else 1.05
@@ -749,6 +749,11 @@ def figure_crud(engine: Engine) -> list[Row]:
     for op in ("insert", "get", "update"):
         m, c, r = best["moltres", op], best["core", op], best["raw", op]
         vs_core = c / m
+        ceiling = (
+            f"; each op waits for its commit, so even the raw driver reaches only {c / r:.2f}× Core here"
+            if op != "get"
+            else ""
+        )
         out.append(
             row(
                 f"point {op} x{CRUD:,} [{engine.name}]",
@@ -757,7 +762,8 @@ def figure_crud(engine: Engine) -> list[Row]:
                 target=">= 1.5× Core throughput",
                 passed=vs_core >= 1.5,
                 note=f"throughput {vs_core:.2f}× Core, {r / m:.2f}× the raw driver (stretch: 0.5×); per op: "
-                f"moltres {m / CRUD * 1e6:.0f} µs, Core {c / CRUD * 1e6:.0f} µs, driver {r / CRUD * 1e6:.0f} µs",
+                f"moltres {m / CRUD * 1e6:.0f} µs, Core {c / CRUD * 1e6:.0f} µs, driver {r / CRUD * 1e6:.0f} µs"
+                + ceiling,
             )
         )
     m_get, r_get = best["moltres", "get"] / CRUD, best["raw", "get"] / CRUD
