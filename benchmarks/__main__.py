@@ -134,7 +134,9 @@ def verdict(row: dict[str, Any]) -> str:
     return "pass" if row["passed"] else "**miss**"
 
 
-def render(results: dict[str, dict[str, Any]], *, quick: bool, elapsed: float) -> str:
+def render(
+    results: dict[str, dict[str, Any]], *, quick: bool, elapsed: float, load: tuple[float, float] | None = None
+) -> str:
     import sqlalchemy
 
     rows = [normalize(r) for res in results.values() for r in res.get("rows", [])]
@@ -147,7 +149,8 @@ def render(results: dict[str, dict[str, Any]], *, quick: bool, elapsed: float) -
         f"Written by `make bench` (`python -m benchmarks{' --quick' if quick else ''}`) on "
         f"{dt.datetime.now().strftime('%Y-%m-%d %H:%M')}, in {elapsed:.0f} s: Python {platform.python_version()}, "
         f"SQLAlchemy {sqlalchemy.__version__}, {platform.system()} {platform.machine()}, "
-        f"{os.cpu_count()} CPUs (shared).",
+        f"{os.cpu_count()} CPUs (shared)"
+        + (f"; load average {load[0]:.1f} at the start, {load[1]:.1f} at the end." if load else "."),
         "",
         "Every figure compares moltres with the raw path **on the same engine in the same run**. "
         "`ratio` is moltres time ÷ raw time (lower is better) unless the note says otherwise; "
@@ -233,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"no such benchmark module: {', '.join(unknown)} (have: {', '.join(available)})")
     started = time.perf_counter()
+    load_at_start = os.getloadavg()[0]
     results: dict[str, dict[str, Any]] = {}
     for module in wanted:
         print(f"== {module}", file=sys.stderr, flush=True)
@@ -248,10 +252,12 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-    text = render(results, quick=args.quick, elapsed=time.perf_counter() - started)
+    load = (load_at_start, os.getloadavg()[0])
+    text = render(results, quick=args.quick, elapsed=time.perf_counter() - started, load=load)
     Path(args.output).write_text(text)
     print(f"wrote {args.output}", file=sys.stderr)
-    return 0
+    # every module ran and is reported; a module that failed still fails the run
+    return 1 if any("error" in result for result in results.values()) else 0
 
 
 if __name__ == "__main__":
