@@ -131,3 +131,21 @@ def test_reads_leave_no_transaction_open(people: Database) -> None:
     # a writer that needs every lock is not kept waiting by an earlier read
     people.drop_table("people").collect()
     assert not people.table_exists("people")
+
+
+def test_idle_connections_skip_the_pools_rollback(people: Database) -> None:
+    resets: list[bool] = []
+
+    def on_reset(dbapi_connection: Any, record: Any, state: Any) -> None:
+        resets.append(state.transaction_was_reset)
+
+    sa.event.listen(people.engine.pool, "reset", on_reset)
+    try:
+        assert people.table("people").where(col("id") == 1).select("name").collect() == [{"name": "Ada"}]
+    finally:
+        sa.event.remove(people.engine.pool, "reset", on_reset)
+    # MySQL's driver opens a transaction with the first SELECT: the pool must roll it back
+    assert resets == [people.dialect_name != "mysql"]
+    with people.transaction():  # the connection is usable for writes after the skipped reset
+        people.update("people", where=col("id") == 1, set={"name": "Ada L."})
+    assert people.table("people").where(col("id") == 1).select("name").collect() == [{"name": "Ada L."}]

@@ -567,9 +567,10 @@ class Executor:
                 finally:
                     cursor.close()
         except Exception as exc:
-            raise self._driver_error(exc, fairy, driver.sql) from None
-        finally:
+            error = self._driver_error(exc, fairy, driver.sql)
             fairy.close()
+            raise error from None
+        self._release(fairy)
         return driver.shape(compiled.columns, description, rows)
 
     def _stream_direct(
@@ -626,7 +627,24 @@ class Executor:
         except Exception as exc:
             raise self._driver_error(exc, fairy, driver.sql) from None
         finally:
-            fairy.close()
+            self._release(fairy)
+
+    def _release(self, fairy: Any) -> None:
+        """Return a direct read's connection to the pool, skipping the pool's ROLLBACK when idle.
+
+        SQLAlchemy's own Connection does the same (``_close_special``) after it has ended its
+        transaction; a driver that cannot tell whether a transaction is open keeps the reset.
+        """
+        close_idle = getattr(fairy, "_close_special", None)
+        if close_idle is not None and fairy.dbapi_connection is not None:
+            try:
+                idle = self.state.rules.idle_after_read(fairy.dbapi_connection)
+            except Exception:  # pragma: no cover - a driver attribute that raises: keep the reset
+                idle = False
+            if idle:
+                close_idle(transaction_reset=True)
+                return
+        fairy.close()
 
     def stream(self, plan: p.Plan, batch_size: int, *, timeout: float | None = None) -> Iterator[Rows]:
         """Run a query with a server-side cursor and yield lists of at most `batch_size` rows."""

@@ -103,6 +103,16 @@ class Rules:
         """
         return contextlib.nullcontext()
 
+    def idle_after_read(self, dbapi_connection: Any) -> bool:
+        """Whether a read run inside :meth:`autocommit` left this connection with no transaction open.
+
+        When it did not, the pool's reset (a ROLLBACK on check-in) has nothing to undo and the
+        connection goes back without it; on DuckDB that ROLLBACK raises and catches "no
+        transaction is active", costing more than a primary-key query. The default, False,
+        keeps the reset (MySQL: PyMySQL opens a transaction with the first SELECT).
+        """
+        return False
+
     def stream_cursor(self, dbapi_connection: Any) -> Any:
         """A DB-API cursor that fetches a large result in batches, or None to stream through SQLAlchemy."""
         return None if self.supports_server_side_cursors else dbapi_connection.cursor()

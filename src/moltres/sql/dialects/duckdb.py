@@ -101,6 +101,11 @@ class DuckDBRules(Rules):
     driver_extras: ClassVar[dict[str, str]] = {"duckdb_engine": "duckdb"}
     supports_savepoints = False
 
+    def idle_after_read(self, dbapi_connection: Any) -> bool:
+        # DuckDB runs each statement in its own transaction unless BEGIN was sent, and a direct
+        # read never sends it (its connection came idle from the pool)
+        return True
+
     def reflect(self, conn: sa.Connection, name: str, schema: str | None) -> sa.Table:
         # duckdb_engine's PostgreSQL-catalog reflection does not work on DuckDB; ask
         # information_schema instead

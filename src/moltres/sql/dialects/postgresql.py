@@ -117,6 +117,9 @@ class PostgreSQLRules(Rules):
         finally:
             dbapi_connection.autocommit = False
 
+    def idle_after_read(self, dbapi_connection: Any) -> bool:
+        return getattr(getattr(dbapi_connection, "info", None), "transaction_status", None) == 0  # IDLE
+
     def stream_cursor(self, dbapi_connection: Any) -> Any:
         if type(dbapi_connection).__module__.split(".")[0] != "psycopg":
             return None

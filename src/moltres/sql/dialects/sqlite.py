@@ -206,6 +206,9 @@ class SQLiteRules(Rules):
         self.register_functions(dbapi_connection)
         sqlite3_of(dbapi_connection).execute("PRAGMA foreign_keys = ON")
 
+    def idle_after_read(self, dbapi_connection: Any) -> bool:
+        return getattr(dbapi_connection, "in_transaction", True) is False
+
     def register_functions(self, dbapi_connection: Any) -> None:
         dbapi_connection = sqlite3_of(dbapi_connection)
         dbapi_connection.create_function("regexp", 2, _regexp, deterministic=True)
