@@ -9,6 +9,7 @@ import pytest
 
 from moltres import col, lit
 from moltres.expressions import functions as F
+from moltres.table.schema import column
 from moltres.utils.exceptions import ColumnNotFoundError, ValidationError
 from tests.dataframe.conftest import ORDERS, USERS
 
@@ -136,3 +137,15 @@ def test_builders_do_not_run_anything(shop: Database) -> None:
     df = shop.table("users").select("nope").where(col("other") > 1)
     with pytest.raises(ColumnNotFoundError):
         df.collect()
+
+
+def test_integer_literals_beyond_32_bits(db: Database) -> None:
+    # PostgreSQL casts each parameter: an INTEGER cast of 2**40 is out of range
+    db.create_table("big", [column("id", "BIGINT", primary_key=True), column("n", "INTEGER")]).collect()
+    db.insert("big", [{"id": 2**40, "n": 1}, {"id": 7, "n": 2}, {"id": -(2**35), "n": 3}])
+    table = db.table("big")
+    assert table.where(col("id") == 7).select("n").collect() == [{"n": 2}]  # cached for this shape
+    assert table.where(col("id") == 2**40).select("n").collect() == [{"n": 1}]
+    assert table.where(col("id") == -(2**35)).select("n").collect() == [{"n": 3}]
+    assert table.where(col("id").isin([2**40, 7])).count() == 2
+    assert table.select((col("n") + 2**33).alias("m")).order_by("m").collect()[0] == {"m": 2**33 + 1}

@@ -115,6 +115,20 @@ def test_cte_with_parameters_used_twice(shop: Database) -> None:
     assert again.join(again.alias("b2"), on=col("big.id") == col("b2.id")).count() == 3
 
 
+def test_ctes_of_one_name_with_other_values_are_refused_after_a_cached_self_join(shop: Database) -> None:
+    # same name, same shape, different values: the statement compiled (and cached) for the
+    # self-join of one CTE must not run them, which would bind the first CTE's values twice
+    def pairs(first: float, second: float) -> int:
+        left = shop.table("orders").where(col("amount") > first).cte("big")
+        right = shop.table("orders").where(col("amount") > second).cte("big")
+        return left.join(right.alias("b2"), on=col("big.id") == col("b2.id")).count()
+
+    assert pairs(5, 5) == sum(1 for o in ORDERS if o["amount"] > 5)
+    with pytest.raises(ValidationError, match="both named 'big'"):
+        pairs(5, 15)
+    assert pairs(15, 15) == sum(1 for o in ORDERS if o["amount"] > 15)
+
+
 def test_two_different_ctes_with_one_name_are_refused(shop: Database) -> None:
     a = shop.table("orders").where(col("amount") > 5).cte("x")
     b = shop.table("users").cte("x")
@@ -134,6 +148,20 @@ def test_raw_sql_source_with_parameters(shop: Database) -> None:
     rows = df.where(col("id") < 5).order_by("id").collect()
     assert rows == [{"id": u["id"], "name": u["name"]} for u in USERS if u["age"] > 40 and u["id"] < 5]
     assert shop.sql("SELECT id FROM users WHERE name = :n", {"n": "Ada"}).collect() == [{"id": 1}]
+
+
+def test_raw_sql_sources_sharing_a_parameter_name(shop: Database) -> None:
+    older = shop.sql("SELECT id FROM users WHERE age > :n", n=40)
+    big = shop.sql("SELECT user_id AS id FROM orders WHERE amount > :n", n=15)
+    assert ids(older.union_all(big).collect()) == sorted(
+        [u["id"] for u in USERS if u["age"] > 40] + [o["user_id"] for o in ORDERS if o["amount"] > 15]
+    )
+
+
+def test_raw_sql_parameter_named_like_moltres_own(shop: Database) -> None:
+    # moltres names the plan's literals p0, p1, ...: a raw :p0 keeps its own value
+    df = shop.sql("SELECT id, age FROM users WHERE age > :p0", p0=40).where(col("id") < 5)
+    assert ids(df.collect()) == [u["id"] for u in USERS if u["age"] > 40 and u["id"] < 5]
 
 
 def test_raw_sql_joined_with_table(shop: Database) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import fields
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from moltres.expressions import nodes as n
 from moltres.logical import plan as p
 
-__all__ = ["iter_nodes", "parameterize", "referenced_columns"]
+__all__ = ["iter_nodes", "literal_is_big", "parameterize", "referenced_columns"]
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
@@ -37,10 +38,28 @@ def parameterize(root: p.Plan | n.Node) -> tuple[Any, list[Any]]:
         >>> shape_b, values_b = parameterize(older_than(2))
         >>> shape_a == shape_b, values_a, values_b
         (True, [1], [2])
+
+    The shape holds everything the compiled SQL depends on besides the values: a literal's
+    type as SQLAlchemy would infer it from the value (an integer beyond 32 bits binds as
+    ``BIGINT``, a datetime with a time zone as ``TIMESTAMP WITH TIME ZONE``), and which CTEs
+    are the same one used again. The compiler writes a CTE once under its name, so when a
+    plan uses one CTE twice (a self-join), the second use is a reference in the shape and
+    gives no values; a different CTE under a name already used keeps its full shape, and the
+    compiler refuses it.
+
+        >>> def pair(a, b):
+        ...     def big(x):
+        ...         return p.WithCTE(p.Filter(p.Table("t"), n.Compare(n.CompareOp.GT, n.Col("v"), n.Lit(x, int))), "c")
+        ...     return p.Join(big(a), big(b), "cross")
+        >>> parameterize(pair(1, 1))[1], parameterize(pair(1, 2))[1]
+        ([1], [1, 2])
+        >>> parameterize(pair(1, 1))[0] == parameterize(pair(1, 2))[0]
+        False
     """
     values: list[Any] = []
     shapers = _SHAPERS
     atoms = _ATOMS
+    ctes: dict[str, p.WithCTE] = {}
 
     # This runs for every query, even when its compiled SQL is cached, so it avoids a Python
     # call per field: each node class gets a generated function that reads its fields directly
@@ -54,6 +73,13 @@ def parameterize(root: p.Plan | n.Node) -> tuple[Any, list[Any]]:
             return shaper(obj, walk, values)
         if cls is tuple:
             return tuple([walk(item) for item in obj])
+        if cls is p.WithCTE:  # never in `shapers`: its shape depends on the CTEs seen before it
+            first = ctes.get(obj.name)
+            if first is None:
+                ctes[obj.name] = obj
+            elif first is obj or first == obj:
+                return (_UsedAgain, obj.name)
+            return (cls, walk(obj.child), obj.name)
         if isinstance(obj, (n.Node, p.Plan)):
             return _make_shaper(cls)(obj, walk, values)
         return obj
@@ -61,9 +87,48 @@ def parameterize(root: p.Plan | n.Node) -> tuple[Any, list[Any]]:
     return walk(root), values
 
 
+class _UsedAgain:
+    """Heads the shape of a CTE used again in the same plan: the SQL refers to the first use."""
+
+
+def literal_is_big(value: int) -> bool:
+    """Whether an integer literal needs ``BIGINT`` (SQLAlchemy's rule): more than 32 bits.
+
+    Example:
+        >>> literal_is_big(2**31 - 1), literal_is_big(2**31), literal_is_big(-(2**40))
+        (False, True, True)
+    """
+    return value.bit_length() >= 32
+
+
+def _has_tz(value: Any) -> bool:
+    return value.tzinfo is not None
+
+
+def _first_item(value: tuple[Any, ...]) -> Any:
+    # an IN list binds as one expanding parameter, typed from its first item
+    if not value:
+        return (0, None)
+    first = value[0]
+    refine = _REFINE.get(first.__class__)
+    return (len(value), first.__class__, None if refine is None else refine(first))
+
+
+# literal kinds whose compiled SQL also depends on the value: what of the value it depends on
+_REFINE: dict[type, Any] = {
+    int: literal_is_big,
+    tuple: _first_item,
+    dt.datetime: _has_tz,
+    dt.time: _has_tz,
+}
+
+
 def _shape_lit(obj: n.Lit, walk: Any, values: list[Any]) -> Any:
-    values.append(obj.value)
-    return (n.Lit, obj.kind, len(obj.value) if obj.kind is tuple else -1)  # type: ignore[arg-type]
+    value = obj.value
+    values.append(value)
+    kind = obj.kind
+    refine = _REFINE.get(kind)
+    return (n.Lit, kind, None if refine is None else refine(value))
 
 
 # classes whose instances are their own shape: no literal can hide inside them

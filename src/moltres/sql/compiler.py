@@ -39,7 +39,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from moltres.expressions import nodes as n
 from moltres.logical import plan as p
-from moltres.logical.rewrites import iter_nodes, parameterize
+from moltres.logical.rewrites import iter_nodes, literal_is_big
 from moltres.sql.catalog import Catalog
 from moltres.sql.types import parse_type
 from moltres.utils.exceptions import (
@@ -200,6 +200,14 @@ _LIT_TYPES: dict[type, Any] = {
     float: sa.Float(),
     str: sa.String(),
 }
+_BIG_INTEGER = sa.BigInteger()  # an int literal beyond 32 bits (PostgreSQL casts each parameter)
+
+
+def _same_name(name: str) -> ValidationError:
+    return ValidationError(
+        f"two different CTEs are both named '{name}'",
+        suggestion="give each df.cte(...) its own name",
+    )
 
 
 class Compiler:
@@ -307,7 +315,8 @@ class Compiler:
     def plan_RawSQL(self, plan: p.RawSQL) -> Relation:
         assert self._catalog is not None
         names = self._catalog.sql_columns(plan.text, dict(plan.params))
-        text = sa.text(plan.text).bindparams(**dict(plan.params))
+        # unique: two raw queries in one plan may both use ``:n``, or a name moltres uses (``:p0``)
+        text = sa.text(plan.text).bindparams(*[sa.bindparam(k, v, unique=True) for k, v in plan.params])
         sub = text.columns(*[sa.column(name) for name in names]).subquery(self._fresh("q"))
         return self._from_subquery(sub, source="the SQL query")
 
@@ -577,16 +586,15 @@ class Compiler:
     def plan_WithCTE(self, plan: p.WithCTE) -> Relation:
         seen = self._ctes.get(plan.name)
         if seen is not None:
-            # the same CTE used twice (a self-join): one WITH entry referenced twice; its
-            # literals were bound the first time, so skip their parameter numbers
+            # the same CTE used twice (a self-join): one WITH entry referenced twice. Its
+            # literals were bound the first time, and parameterize() gives no values for the
+            # second use, so no parameter numbers are spent here
             if seen[0] != plan:
-                raise ValidationError(
-                    f"two different CTEs are both named '{plan.name}'",
-                    suggestion="give each df.cte(...) its own name",
-                )
-            self._counter += len(parameterize(plan.child)[1])
+                raise _same_name(plan.name)
             return dataclasses.replace(seen[1], columns=dict(seen[1].columns))
         rel = self.relation(plan.child)
+        if plan.name in self._ctes:  # a CTE of the same name inside this one's input
+            raise _same_name(plan.name)
         cte = rel.select.cte(plan.name)
         columns: dict[str, Element] = {c.name: c for c in cte.c}
         out = Relation(
@@ -976,13 +984,18 @@ class Compiler:
         return sa.literal_column("*")
 
     def visit_Lit(self, node: n.Lit) -> Element:
+        # Everything read from the value here must be in its shape (rewrites.parameterize):
+        # the statement is reused for every plan of the same shape. SQLAlchemy types an
+        # untyped value (dates, decimals, IN lists) by the value itself.
         key = f"p{self._counter}"
         self._counter += 1
         unique = self._unique_params
-        if node.kind is tuple:
+        kind = node.kind
+        if kind is tuple:
             return sa.bindparam(key, node.value, expanding=True, unique=unique)
-        type_ = _LIT_TYPES.get(node.kind)
-        return sa.bindparam(key, node.value, type_=type_, unique=unique)
+        if kind is int and literal_is_big(node.value):  # type: ignore[arg-type]
+            return sa.bindparam(key, node.value, type_=_BIG_INTEGER, unique=unique)
+        return sa.bindparam(key, node.value, type_=_LIT_TYPES.get(kind), unique=unique)
 
     def visit_Alias(self, node: n.Alias, *, arg: Element, name: str) -> Element:
         return arg
