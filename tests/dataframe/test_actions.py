@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from moltres import col
+from moltres import col, connect
 from moltres.expressions import functions as F
 from moltres.utils.exceptions import ValidationError
-from tests.dataframe.conftest import ORDERS, USERS
+from tests.dataframe.conftest import ORDERS, USERS, seed
 
 if TYPE_CHECKING:
     from moltres import Database
+    from moltres.dataframe.dataframe import DataFrame
 
 
 def test_collect_returns_dicts_with_python_values(shop: Database) -> None:
@@ -121,6 +122,19 @@ def test_to_sql_for_another_dialect(shop: Database, dialect: str) -> None:
     df = shop.table("users").select("name").where(col("age") > 40).order_by(col("name").desc_nulls_last()).limit(2)
     sql = df.to_sql(dialect=dialect)
     assert "users" in sql and "40" not in sql
+
+
+def test_to_sql_for_a_dialect_is_what_that_database_shows(shop: Database) -> None:
+    # SQL rendered for a dialect from elsewhere (here an in-memory SQLite database with the
+    # same tables) uses that database's own placeholders: $1 on DuckDB, %(p0)s on MariaDB
+    def query(db: Database) -> DataFrame:
+        users = db.table("users").where((col("age") > 40) & col("city").isin(["London", "Austin"]))
+        return users.select("id", F.upper("name").alias("who")).order_by("id").limit(3)
+
+    with connect("sqlite://") as offline:
+        seed(offline)
+        elsewhere = query(offline).to_sql(dialect=shop.dialect_name)
+    assert elsewhere == query(shop).to_sql()
 
 
 def test_explain(shop: Database) -> None:

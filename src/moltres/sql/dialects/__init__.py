@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -37,6 +38,7 @@ def rules_for(name: str) -> Rules:
 
 
 def _dialect(name: str) -> sa.engine.Dialect:
+    """The dialect of `name`'s default driver, as a connection would configure it."""
     if name == "duckdb":
         from moltres.sql.dialects.duckdb import offline_dialect
 
@@ -44,9 +46,16 @@ def _dialect(name: str) -> sa.engine.Dialect:
     if name == "mysql":
         from sqlalchemy.dialects.mysql import pymysql
 
-        return pymysql.dialect()
-    url = sa.engine.make_url(f"{name}://")
-    return url.get_dialect()()
+        cls: Any = pymysql.dialect
+    else:
+        cls = sa.engine.make_url(f"{name}://").get_dialect()
+    # A dialect made without its driver takes a default placeholder style that may not be the
+    # driver's (PyMySQL: %s instead of %(p0)s): SQL shown for a dialect must be what it runs.
+    try:
+        paramstyle = cls.import_dbapi().paramstyle
+    except ImportError:
+        paramstyle = None
+    return cls(paramstyle=paramstyle)  # type: ignore[no-any-return]
 
 
 def compiler_for(dialect: str | sa.engine.Dialect) -> Compiler:

@@ -27,7 +27,8 @@ def offline_dialect() -> sa.engine.Dialect:
     require("duckdb_engine", "duckdb")
     from duckdb_engine import Dialect
 
-    return Dialect()
+    # the placeholder style duckdb_engine gives its connections ($1), not its base's default
+    return Dialect(paramstyle=Dialect.import_dbapi().paramstyle)
 
 
 class DuckDBCompiler(PostgreSQLCompiler):

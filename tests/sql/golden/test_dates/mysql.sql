@@ -1,2 +1,2 @@
-SELECT CAST(EXTRACT(year FROM orders.placed) AS SIGNED INTEGER) AS y, CAST(date_format(orders.placed, %s) AS DATE) AS month, date_add(date(orders.placed), INTERVAL %s DAY) AS week_later, datediff(orders.placed, %s) AS days
+SELECT CAST(EXTRACT(year FROM orders.placed) AS SIGNED INTEGER) AS y, CAST(date_format(orders.placed, %(date_format_1)s) AS DATE) AS month, date_add(date(orders.placed), INTERVAL %(p0)s DAY) AS week_later, datediff(orders.placed, %(p1)s) AS days
 FROM orders

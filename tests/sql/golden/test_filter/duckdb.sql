@@ -1,3 +1,3 @@
 SELECT users.id, users.name
 FROM users
-WHERE users.age >= %(p0)s AND (users.city IN (%(p1)s, %(p2)s) OR users.city IS NULL) AND users.name LIKE %(p3)s AND users.born NOT BETWEEN %(p4)s AND %(p5)s
+WHERE users.age >= $1 AND (users.city IN ($2, $3) OR users.city IS NULL) AND users.name LIKE $4 AND users.born NOT BETWEEN $5 AND $6

@@ -1,3 +1,3 @@
 SELECT users.id
 FROM users
-WHERE (users.name LIKE replace(replace(replace(%(p0)s, %(replace_1)s, %(replace_2)s), %(replace_3)s, %(replace_4)s), %(replace_5)s, %(replace_6)s) || '%%' ESCAPE '/') OR (users.city LIKE '%%' || replace(replace(replace(%(p1)s, %(replace_7)s, %(replace_8)s), %(replace_9)s, %(replace_10)s), %(replace_11)s, %(replace_12)s) || '%%' ESCAPE '/')
+WHERE (users.name LIKE replace(replace(replace($1, $2, $3), $4, $5), $6, $7) || '%' ESCAPE '/') OR (users.city LIKE '%' || replace(replace(replace($8, $9, $10), $11, $12), $13, $14) || '%' ESCAPE '/')

@@ -1,3 +1,3 @@
 SELECT users.name, orders.amount
 FROM users JOIN orders ON users.id = orders.user_id
-WHERE orders.status = %(p0)s
+WHERE orders.status = $1

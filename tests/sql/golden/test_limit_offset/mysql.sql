@@ -1,5 +1,5 @@
 SELECT t_0.id
 FROM (SELECT users.id AS id, users.name AS name, users.age AS age, users.city AS city, users.born AS born
 FROM users ORDER BY users.id ASC
- LIMIT %s, %s) AS t_0
-WHERE t_0.age > %s
+ LIMIT %(param_1)s, %(param_2)s) AS t_0
+WHERE t_0.age > %(p0)s
