@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import uuid
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -81,6 +82,7 @@ class BaseDatabase(Generic[X, F]):
     def __init__(self, executor: X) -> None:
         self._executor = executor
         self._staged: list[str] = []
+        self._temporary: set[str] = set()  # temporary tables created here (see tables())
 
     @property
     def executor(self) -> X:
@@ -204,6 +206,8 @@ class BaseDatabase(Generic[X, F]):
         schema: str | None,
     ) -> tuple[str, Changes, QueryState, sa.Table, bool]:
         table = self._table_definition(name, columns, temporary, schema)
+        if temporary:
+            self._temporary.add(name)
         return f"CREATE TABLE {name}", mutations.create_table, self._state, table, if_not_exists
 
     def _drop_table(
@@ -219,7 +223,10 @@ class BaseDatabase(Generic[X, F]):
         validate_identifiers([name, table, *cols])
         return f"CREATE INDEX {name}", mutations.create_index, self._state, name, table, cols, unique
 
-    _table_names = staticmethod(table_names)
+    @property
+    def _table_names(self) -> Callable[[sa.Connection], list[str]]:
+        return functools.partial(table_names, temporary=tuple(self._temporary))
+
     _has_table = staticmethod(has_table)
 
     def _describe(self, name: str) -> tuple[Callable[..., list[ColumnDef]], QueryState, str]:
@@ -396,7 +403,14 @@ class Database(BaseDatabase[Executor, DataFrame]):
         return self._ddl(*self._create_index(name, table, columns, unique))
 
     def tables(self) -> list[str]:
-        """The names of the tables (and views) in the database.
+        """The names of the tables and views in the database, temporary ones included, sorted.
+
+        A temporary table exists on one connection: it is listed while it is there, like
+        :meth:`table_exists` says. MariaDB (before 11.2) and MySQL keep no catalog of temporary
+        tables, so there only those created with ``create_table(..., temporary=True)`` on this
+        Database are listed (not ones made by raw SQL). The staging tables behind
+        ``create_dataframe`` and ``db.read`` (``moltres_df_...``, ``moltres_read_...``) are
+        moltres' own and left out.
 
         Example:
             >>> "users" in db.tables()
@@ -405,7 +419,7 @@ class Database(BaseDatabase[Executor, DataFrame]):
         return self._executor.run(self._table_names)
 
     def table_exists(self, name: str) -> bool:
-        """Whether a table of that name exists.
+        """Whether a table or view of that name exists (temporary ones too; see :meth:`tables`).
 
         Example:
             >>> db.table_exists("users"), db.table_exists("nope")

@@ -183,6 +183,39 @@ def test_temporary_table(db: Database) -> None:
         assert db.table_exists("tmp")
 
 
+def test_tables_lists_temporary_tables(db: Database) -> None:
+    db.create_table("kept", [column("id", "INTEGER")]).collect()
+    db.create_table("scratch", [column("id", "INTEGER")], temporary=True).collect()
+    assert db.tables() == ["kept", "scratch"]
+    assert db.table_exists("scratch")
+    db.insert("scratch", [{"id": 1}])
+    assert db.table("scratch").count() == 1
+    db.drop_table("scratch").collect()
+    assert db.tables() == ["kept"]
+    assert not db.table_exists("scratch")
+    with db.transaction():  # the usual way to keep a temporary table's connection
+        db.create_table("scratch", [column("id", "INTEGER")], temporary=True).collect()
+        assert db.tables() == ["kept", "scratch"]
+        assert all(db.table_exists(name) for name in db.tables())
+
+
+@pytest.mark.notimpl(
+    ["mysql"], raises=AssertionError, reason="MariaDB before 11.2 keeps no catalog of temporary tables"
+)
+def test_tables_lists_temporary_tables_made_by_raw_sql(db: Database) -> None:
+    with db.transaction():
+        db.execute("CREATE TEMPORARY TABLE raw_scratch (id INTEGER)")
+        assert db.table_exists("raw_scratch")
+        assert db.tables() == ["raw_scratch"]
+
+
+def test_tables_leaves_out_other_connections_temporary_tables(db: Database) -> None:
+    with db.engine.connect() as other:  # a connection of its own, not the one db.tables() uses
+        other.exec_driver_sql("CREATE TEMPORARY TABLE theirs (id INTEGER)")
+        assert db.tables() == []
+        assert not db.table_exists("theirs")
+
+
 def test_drop_table(db: Database) -> None:
     db.create_table("t", [column("id", "INTEGER")]).collect()
     db.insert("t", [{"id": 1}])

@@ -9,7 +9,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,14 +169,33 @@ def to_sa_table(
 # executor directly and by the async one through ``run_sync``.
 
 
-def table_names(conn: sa.Connection) -> list[str]:
-    """The names of the tables and views on `conn`, sorted."""
+# The staging tables moltres itself creates for a DataFrame over Python rows or a file read
+# (db.create_dataframe, db.read without into=; named in database.py and dataframe/reader.py).
+# They live as long as their Database and are no tables of the user's: tables() leaves them out.
+_STAGING = re.compile(r"moltres_(?:df|read)_[0-9a-f]{12}")
+
+
+def table_names(conn: sa.Connection, temporary: Iterable[str] = ()) -> list[str]:
+    """The tables and views `conn` sees, sorted: its temporary ones too, moltres' staging tables not.
+
+    Args:
+        conn: The connection to look on (a temporary table exists on one connection only).
+        temporary: Names of temporary tables created through moltres, listed if they exist on
+            `conn`, for databases that keep no catalog of temporary tables (MariaDB before
+            11.2, MySQL); others list every temporary table from their catalog.
+    """
     inspector = sa.inspect(conn)
-    return sorted(set(inspector.get_table_names()) | set(inspector.get_view_names()))
+    names = set(inspector.get_table_names()) | set(inspector.get_view_names())
+    try:
+        names.update(inspector.get_temp_table_names())
+        names.update(inspector.get_temp_view_names())
+    except NotImplementedError:
+        names.update(name for name in temporary if name not in names and inspector.has_table(name))
+    return sorted(name for name in names if not _STAGING.fullmatch(name))
 
 
 def has_table(conn: sa.Connection, name: str) -> bool:
-    """Whether a table of that name exists on `conn`."""
+    """Whether a table (or view) of that name exists on `conn`, temporary ones included."""
     return bool(sa.inspect(conn).has_table(name))
 
 
