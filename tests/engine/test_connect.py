@@ -250,4 +250,6 @@ def test_engine_we_do_not_own_gets_moltres_sql_functions_only() -> None:
     with engine.connect() as conn:
         scoped = connect(engine=conn)
         assert scoped.table("t").agg(F.stddev("x").alias("s")).first() is not None
-        assert conn.connection.dbapi_connection.isolation_level == ""  # pysqlite's own handling kept
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        assert raw.isolation_level == ""  # pysqlite's own handling kept
