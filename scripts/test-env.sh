@@ -15,4 +15,14 @@ if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ pyproject.toml -nt "$stamp"
   "$venv/bin/pip" install -q -e . -r "$req"
   touch "$stamp"
 fi
-exec "$venv/bin/python" -m pytest -p no:cacheprovider -q $(cat "$dirs")
+# Coverage data lives in a directory private to this run. pytest-cov erases the data file at
+# start, then loads it and combines every .coverage.* beside it at the end: in the shared
+# working directory that picked up whatever another suite (core, airflow, web, prefect) saved
+# there meanwhile, and a suite's report counted lines only the other suite ran (the Prefect
+# suite read 97% instead of its own 72.7%), or lost its data to the other run's erase.
+COVERAGE_FILE="$(mktemp -d "${TMPDIR:-/tmp}/moltres-coverage-$env.XXXXXX")/.coverage"
+export COVERAGE_FILE
+trap 'rm -rf "$(dirname "$COVERAGE_FILE")"' EXIT
+status=0
+"$venv/bin/python" -m pytest -p no:cacheprovider -q $(cat "$dirs") || status=$?
+exit $status

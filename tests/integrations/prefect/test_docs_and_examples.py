@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import runpy
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,8 +35,8 @@ def test_the_guide_has_prefect_examples():
 def test_guide_examples_run(dsn, users):
     from prefect import Flow
 
-    namespace: dict = {"__name__": "workflow_guide"}
-    results: dict[str, object] = {}
+    namespace: dict[str, Any] = {"__name__": "workflow_guide"}
+    results: dict[str, Any] = {}
     for number, block in enumerate(prefect_blocks(), start=1):
         code = compile(block.replace(PLACEHOLDER, dsn), f"{GUIDE.name}[prefect block {number}]", "exec")
         before = {id(v) for v in namespace.values()}

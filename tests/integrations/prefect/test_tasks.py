@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import sqlite3
 import threading
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -32,7 +35,7 @@ from moltres.integrations.prefect import (
 )
 
 
-def _rows(dsn: str, table: str, order: str = "id") -> list[dict]:
+def _rows(dsn: str, table: str, order: str = "id") -> list[dict[str, Any]]:
     with connect(dsn) as db:
         return db.table(table).select().order_by(order).collect()
 
@@ -180,6 +183,109 @@ def test_to_table_modes_records_and_staging(dsn, users):
     assert [r["name"] for r in _rows(dsn, "active")] == ["Ada", "Cy", "Di", "Lin"]
 
 
+def test_staging_tables_are_named_after_their_task_run(dsn, users):
+    @flow
+    def pipeline():
+        everyone = moltres_query(dsn=dsn, query=lambda db: db.table("users").select("id"), output="table")
+        older = moltres_query(
+            dsn=dsn, query=lambda db: db.table("users").select("id").where(col("id") > 2), output="table"
+        )
+        return everyone, older
+
+    everyone, older = pipeline()
+
+    assert everyone["table"] != older["table"]
+    for reference, count in ((everyone, 4), (older, 2)):
+        assert re.fullmatch(r"moltres_stage_moltres_query_[a-z0-9_]+", reference["table"])
+        assert len(reference["table"]) <= 63  # PostgreSQL's identifier limit
+        assert reference["row_count"] == count
+        with connect(dsn) as db:
+            assert db.table(reference["table"]).count() == count
+
+
+def test_to_table_refuses_skips_or_empties_as_the_mode_says(dsn, users):
+    def write(data, mode, table_name="users"):
+        @flow
+        def pipeline():
+            return moltres_to_table(dsn=dsn, table_name=table_name, data=data, mode=mode)
+
+        return pipeline()
+
+    newcomer = [{"id": 5, "name": "Eve", "email": "eve@example.com", "age": 41, "active": True}]
+    for data in (newcomer, []):
+        with pytest.raises(ValidationError, match="table 'users' already exists"):
+            write(data, "error_if_exists")
+    with pytest.raises(ValidationError, match="single mapping, not rows"):
+        write(newcomer[0], "append")
+    assert len(_rows(dsn, "users")) == 4  # nothing above wrote
+
+    assert write([], "append", table_name="nothing_yet") == {"table": "nothing_yet", "rows": 0, "mode": "append"}
+    assert write([], "overwrite") == {"table": "users", "rows": 0, "mode": "overwrite"}
+
+    with connect(dsn) as db:
+        assert not db.table_exists("nothing_yet")  # no rows, no columns to create it from
+        assert db.table("users").count() == 0  # overwrite with no rows empties, keeps the table
+
+
+def test_driver_error_escaping_moltres_is_retried_when_the_database_says_busy(tmp_path: Path):
+    """A query callable that uses SQLAlchemy directly raises driver errors moltres never wrapped.
+
+    SQLite's "database is locked" (SQLITE_BUSY) passes once the lock goes: it is retried.
+    """
+    path = tmp_path / "busy.sqlite"
+    with connect(f"sqlite:///{path}") as db:
+        db.create_table("jobs", [column("id", "INTEGER")]).collect()
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the write lock; reads still pass
+    failures: list[BaseException] = []
+
+    def lock_released_then_ask_moltres(task, task_run, state) -> bool:
+        failures.append(state.result(raise_on_failure=False))
+        if holder.in_transaction:
+            holder.rollback()
+        return retry_on_retryable_error(task, task_run, state)
+
+    def claim(db):
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA busy_timeout = 0")  # fail at once instead of waiting 5 s
+            conn.exec_driver_sql("INSERT INTO jobs (id) VALUES (1)")
+            conn.commit()
+        return db.table("jobs").select()
+
+    retrying = moltres_query.with_options(
+        retries=2, retry_delay_seconds=0, retry_condition_fn=lock_released_then_ask_moltres
+    )
+
+    @flow
+    def pipeline():
+        return retrying(dsn=f"sqlite:///{path}", query=claim)
+
+    try:
+        assert pipeline() == [{"id": 1}]
+    finally:
+        holder.close()
+    assert [type(error) for error in failures] == [sa.exc.OperationalError]
+    assert "database is locked" in str(failures[0])
+
+
+def test_driver_error_escaping_moltres_is_not_retried_when_the_statement_is_wrong(dsn):
+    attempts: list[int] = []
+
+    def query(db):
+        attempts.append(1)
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("SELEC 1")
+        return db.sql("SELECT 1 AS one")
+
+    @flow
+    def pipeline():
+        return moltres_query.with_options(retries=2, retry_delay_seconds=0)(dsn=dsn, query=query)
+
+    with pytest.raises(sa.exc.DBAPIError, match="syntax"):
+        pipeline()
+    assert len(attempts) == 1
+
+
 def test_write_failure_leaves_the_target_as_it_was(dsn):
     with connect(dsn) as db:
         db.create_table("target", [column("id", "INTEGER", primary_key=True), column("name", "TEXT")]).collect()
@@ -247,6 +353,33 @@ def test_sql_cache_policy_reuses_results_for_the_same_sql_and_parameters(dsn, us
     assert other.name != "Cached" and other.result() == [{"id": 3}]
 
 
+def test_sql_cache_policy_keys_on_date_and_decimal_parameters(dsn):
+    with connect(dsn) as db:
+        db.create_table(
+            "orders", [column("id", "INTEGER"), column("day", "DATE"), column("amount", "NUMERIC(12,2)")]
+        ).collect()
+        db.insert("orders", [{"id": i, "day": dt.date(2024, 1, i), "amount": Decimal(f"{i}.25")} for i in range(1, 7)])
+    cached = moltres_query.with_options(cache_policy=MOLTRES_SQL_CACHE)
+
+    @flow
+    def pipeline(since: dt.date, minimum: Decimal):
+        return cached(
+            dsn=dsn,
+            query=lambda db: db.table("orders").select("id").where((col("day") >= since) & (col("amount") >= minimum)),
+            return_state=True,
+        )
+
+    first = pipeline(dt.date(2024, 1, 3), Decimal("4.25"))
+    second = pipeline(dt.date(2024, 1, 3), Decimal("4.25"))
+    later = pipeline(dt.date(2024, 1, 5), Decimal("4.25"))
+    dearer = pipeline(dt.date(2024, 1, 3), Decimal("6.25"))
+
+    assert first.name != "Cached" and second.name == "Cached"
+    assert second.result() == first.result() == [{"id": 4}, {"id": 5}, {"id": 6}]
+    assert later.name != "Cached" and later.result() == [{"id": 5}, {"id": 6}]
+    assert dearer.name != "Cached" and dearer.result() == [{"id": 6}]
+
+
 def test_arguments_are_validated(dsn):
     @flow
     def two_connections():
@@ -268,12 +401,22 @@ def test_arguments_are_validated(dsn):
     def bad_block():
         return moltres_query(block=42, query=lambda db: db.sql("SELECT 1 AS x"))
 
+    @flow
+    def not_a_frame():
+        return moltres_query(dsn=dsn, query=lambda db: [{"x": 1}])
+
+    @flow
+    def bad_output():
+        return moltres_query(dsn=dsn, query=lambda db: db.sql("SELECT 1 AS x"), output="xcom")
+
     for pipeline, message in [
         (two_connections, "exactly one of dsn, block or session .got dsn and session"),
         (no_connection, "got none"),
         (not_a_query, "query must be a callable"),
         (bad_mode, "unknown save mode"),
         (bad_block, "SqlAlchemyConnector"),
+        (not_a_frame, "the query returned list, not a DataFrame"),
+        (bad_output, "unknown output 'xcom'"),
     ]:
         with pytest.raises(ValidationError, match=message):
             pipeline()
