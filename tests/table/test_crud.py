@@ -151,6 +151,34 @@ def test_update_errors_leave_table_unchanged(people: Database) -> None:
     assert rows(people) == PEOPLE
 
 
+def test_repeated_updates_reuse_their_statement_with_each_ones_values(people: Database) -> None:
+    # the statement is cached by shape; every call must still bind its own values
+    for person in PEOPLE:
+        assert people.update("people", where=col("id") == person["id"], set={"age": person["age"] * 2}) == 1
+    assert [r["age"] for r in rows(people)] == [72, 82, 170]
+    assert people.update("people", where="name = 'Ada'", set={"age": 1}) == 1
+    assert people.update("people", where="name = 'Alan'", set={"age": 2}) == 1
+    # a None value changes the SQL (IS NULL, SET age = NULL): same shape only for other Nones
+    assert people.update("people", where=col("id") == 3, set={"age": None}) == 1
+    assert people.update("people", where=col("age") == None, set={"age": 3}) == 1  # noqa: E711
+    assert people.update("people", where=col("age") == 3, set={"age": None}) == 1
+    assert [r["age"] for r in rows(people)] == [1, 2, None]
+    for i in (1, 2):
+        assert people.delete("people", where=col("id") == i) == 1
+    assert [r["id"] for r in rows(people)] == [3]
+
+
+def test_cached_update_follows_a_changed_table(people: Database) -> None:
+    assert people.update("people", where=col("id") == 1, set={"age": 50}) == 1
+    people.drop_table("people").collect()
+    people.create_table("people", [column("id", "INTEGER", primary_key=True), column("age", "INTEGER")]).collect()
+    people.insert("people", [{"id": 1, "age": 1}])
+    assert people.update("people", where=col("id") == 1, set={"age": 51}) == 1
+    with pytest.raises(ColumnNotFoundError):
+        people.update("people", where=col("id") == 1, set={"name": "Ada"})
+    assert people.table("people").collect() == [{"id": 1, "age": 51}]
+
+
 # ------------------------------------------------------------------------------------ delete
 
 

@@ -21,7 +21,7 @@ from moltres.engine.catalog import BoundCatalog, ReflectingCatalog
 from moltres.engine.errors import translate_error
 from moltres.logical import plan as p
 from moltres.logical.rewrites import parameterize
-from moltres.sql.compiler import CompiledQuery
+from moltres.sql.compiler import CompiledQuery, param_names
 from moltres.sql.dialects import rules_for
 from moltres.sql.dialects.base import Rules
 from moltres.utils.exceptions import CompilationError, MoltresError
@@ -224,6 +224,7 @@ class QueryState:
         self.query_timeout = query_timeout
         self._compiled: dict[Any, CompiledQuery] = {}
         self._driver: dict[int, tuple[CompiledQuery, DriverStatement | None]] = {}
+        self._statements: dict[Any, Any] = {}
         self._tables = ReflectingCatalog(self._no_connection, self.rules.reflect)
 
     @staticmethod
@@ -276,6 +277,44 @@ class QueryState:
             self._compiled[key] = compiled
         return compiled, compiled.params(values)
 
+    def prepare_statement(
+        self, key: Any, nodes: tuple[Any, ...], build: Callable[[Any], Any]
+    ) -> tuple[Any, dict[str, Any]]:
+        """A statement built from expression `nodes` (an UPDATE, a DELETE), cached like queries.
+
+        `build(compiler)` compiles the nodes in order on a fresh compiler, so their literals
+        become parameters ``p0``, ``p1``, ... in the order :func:`parameterize` takes their
+        values; the same `key` and node shapes with new values reuse the statement (and
+        SQLAlchemy's compiled form of it, whose cache key the statement object memoizes).
+
+        Example:
+            >>> from moltres.expressions import nodes as n
+            >>> state = db.executor.state
+            >>> def build(compiler):
+            ...     return compiler.compile_expression(nodes_[0], {"a": sa.column("a")}, unique=False)
+            >>> nodes_ = (n.Lit(1, int),)
+            >>> first, params = state.prepare_statement("doc", nodes_, build)
+            >>> nodes_ = (n.Lit(2, int),)
+            >>> again, params = state.prepare_statement("doc", nodes_, build)
+            >>> again is first, params
+            (True, {'p0': 2})
+        """
+        shape, values = parameterize(nodes)  # type: ignore[arg-type]  # a tuple of nodes walks like one
+        cache_key = (key, shape)
+        statement = self._statements.get(cache_key)
+        if statement is None:
+            compiler = self.rules.compiler_class(self.dialect)
+            statement = build(compiler)
+            if compiler._counter != len(values):  # pragma: no cover - a compiler bug, not user error
+                raise CompilationError(
+                    f"internal error: {compiler._counter} parameters compiled for {len(values)} values",
+                    suggestion="please report this statement to the moltres developers",
+                )
+            if len(self._statements) >= _CACHE_SIZE:
+                self._statements.clear()
+            self._statements[cache_key] = statement
+        return statement, dict(zip(param_names(len(values)), values, strict=True))
+
     def driver_statement(self, compiled: CompiledQuery) -> DriverStatement | None:
         """The driver form of a compiled query (see :class:`DriverStatement`), built once."""
         entry = self._driver.get(id(compiled))
@@ -297,6 +336,7 @@ class QueryState:
         self._tables.invalidate(table, schema)
         self._compiled.clear()
         self._driver.clear()
+        self._statements.clear()
 
     def fail(self, exc: BaseException, *, sql: str | None = None, timeout: float | None = None) -> MoltresError:
         """The moltres error for a database exception."""

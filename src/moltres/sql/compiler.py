@@ -276,8 +276,12 @@ class Compiler:
             dialect=self.dialect,
         )
 
-    def compile_expression(self, node: n.Node, columns: dict[str, Element]) -> Element:
+    def compile_expression(self, node: n.Node, columns: dict[str, Element], *, unique: bool = True) -> Element:
         """Compile one expression against named columns (used for UPDATE and DELETE).
+
+        With ``unique=False`` its literals become parameters ``p0``, ``p1``, ... numbered on
+        from the previous expression this compiler compiled, for a statement that is cached
+        and run again with new values (see ``QueryState.prepare_statement``).
 
         Example:
             >>> import sqlalchemy as sa
@@ -288,7 +292,7 @@ class Compiler:
             't.a IS NULL'
         """
         rel = Relation(sa.select(*columns.values()), dict(columns), source="the table")
-        self._unique_params = True
+        self._unique_params = unique
         return self._expr_in(rel, node)
 
     # -------------------------------------------------------------------------------- plans

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from moltres.engine import operations
 from moltres.engine.executor import QueryState, on, schema_change
+from moltres.expressions import nodes as n
 from moltres.expressions.column import Column, to_node
 from moltres.sql.ddl import Verbatim
 from moltres.utils.exceptions import ColumnNotFoundError, ValidationError
@@ -194,39 +195,65 @@ def _columns(table: sa.Table) -> dict[str, Any]:
     return dict(table.c)
 
 
-def _assignments(state: QueryState, table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
+def _set_nodes(table: sa.Table, values: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """The assigned columns and, for each, an expression node or (dict, list: JSON) the raw value."""
     if not isinstance(values, Mapping) or not values:
         raise ValidationError(
             "set= must be a non-empty dict of column to new value",
             suggestion="db.update('users', where=col('id') == 1, set={'name': 'Ada'})",
         )
-    compiler = state.rules.compiler_class(state.dialect)
-    columns = _columns(table)
-    out: dict[str, Any] = {}
-    for key, value in values.items():
+    columns = table.c
+    for key in values:
         if key not in columns:
-            raise ColumnNotFoundError(key, list(columns), table=table.name)
-        node = to_node(value) if isinstance(value, Column) or not isinstance(value, (dict, list)) else None
-        out[key] = compiler.compile_expression(node, columns) if node is not None else value
-    return out
+            raise ColumnNotFoundError(key, list(columns.keys()), table=table.name)
+    nodes = tuple(
+        to_node(v) if isinstance(v, Column) or not isinstance(v, (dict, list)) else v for v in values.values()
+    )
+    return tuple(values), nodes
 
 
-def _where(state: QueryState, table: sa.Table, where: Column | str | None) -> Any:
-    if where is None:
-        return None
+def _where_node(where: Column | str | None) -> n.Node | None:
+    if where is None or isinstance(where, Column):
+        return None if where is None else where.node
     if isinstance(where, str):
         from moltres.expressions.parser import parse_expression
 
-        node = parse_expression(where)
-    elif isinstance(where, Column):
-        node = where.node
-    else:
-        raise ValidationError(
-            f"where= takes a Column or a SQL expression string, got {type(where).__name__}",
-            suggestion="where=col('id') == 1",
-        )
-    compiler = state.rules.compiler_class(state.dialect)
-    return compiler.compile_expression(node, _columns(table))
+        return parse_expression(where)
+    raise ValidationError(
+        f"where= takes a Column or a SQL expression string, got {type(where).__name__}",
+        suggestion="where=col('id') == 1",
+    )
+
+
+def _prepare(
+    state: QueryState, table: sa.Table, kind: str, keys: tuple[str, ...], nodes: tuple[Any, ...], where: n.Node | None
+) -> tuple[Any, dict[str, Any]]:
+    """The UPDATE (``keys`` set to ``nodes``) or DELETE statement and its parameters.
+
+    Statements are cached by table and expression shape, as queries are, unless a value is
+    a dict or list (stored as JSON), which SQLAlchemy binds itself.
+    """
+
+    def build(compiler: Any) -> Any:
+        columns = dict(table.c)
+        unique = not cacheable
+        if kind == "delete":
+            stmt: Any = sa.delete(table)
+        else:
+            stmt = sa.update(table).values(
+                {
+                    key: compiler.compile_expression(node, columns, unique=unique) if isinstance(node, n.Node) else node
+                    for key, node in zip(keys, nodes, strict=True)
+                }
+            )
+        if where is not None:
+            stmt = stmt.where(compiler.compile_expression(where, columns, unique=unique))
+        return stmt
+
+    cacheable = all(isinstance(node, n.Node) for node in nodes)
+    if not cacheable:
+        return build(state.rules.compiler_class(state.dialect)), {}
+    return state.prepare_statement((kind, table.name, table.schema, keys), (*nodes, where), build)
 
 
 def update_rows(
@@ -234,21 +261,16 @@ def update_rows(
 ) -> int:
     """``UPDATE name SET ... WHERE ...``; return the number of rows changed."""
     table = _table(state, conn, name)
-    stmt = sa.update(table).values(_assignments(state, table, values))
-    condition = _where(state, table, where)
-    if condition is not None:
-        stmt = stmt.where(condition)
-    return max(conn.execute(stmt).rowcount, 0)
+    keys, nodes = _set_nodes(table, values)
+    stmt, params = _prepare(state, table, "update", keys, nodes, _where_node(where))
+    return max(conn.execute(stmt, params).rowcount, 0)
 
 
 def delete_rows(conn: sa.Connection, state: QueryState, name: str, where: Column | str | None) -> int:
     """``DELETE FROM name WHERE ...``; return the number of rows removed."""
     table = _table(state, conn, name)
-    stmt = sa.delete(table)
-    condition = _where(state, table, where)
-    if condition is not None:
-        stmt = stmt.where(condition)
-    return max(conn.execute(stmt).rowcount, 0)
+    stmt, params = _prepare(state, table, "delete", (), (), _where_node(where))
+    return max(conn.execute(stmt, params).rowcount, 0)
 
 
 def merge_rows(
