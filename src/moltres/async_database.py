@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Generator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -37,6 +37,9 @@ from moltres.table import mutations
 from moltres.table.schema import ColumnDef
 from moltres.utils.exceptions import DatabaseConnectionError, MoltresError, ValidationError
 from moltres.utils.optional import require
+
+if TYPE_CHECKING:
+    from moltres.dataframe.async_reader import AsyncDataLoader
 
 __all__ = ["AsyncDatabase", "async_connect"]
 
@@ -272,6 +275,32 @@ class AsyncDatabase(BaseDatabase[AsyncExecutor, AsyncDataFrame]):
         """
         async with self._executor.transaction():
             yield self
+
+    @property
+    def read(self) -> AsyncDataLoader:
+        r"""Read files into AsyncDataFrames: ``await adb.read.csv(path)``, ``await adb.load("events.jsonl")``.
+
+        The sync loader's options and loading paths, awaited; the file is read and parsed on a
+        worker thread, so the event loop stays free (see :mod:`moltres.dataframe.async_reader`).
+        ``adb.read.last_report`` tells what the last load did.
+
+        Example:
+            >>> path = tmp / "events.jsonl"
+            >>> _ = path.write_text('{"id": 1, "kind": "click"}\n{"id": 2, "kind": "view"}\n')
+            >>> async def demo(adb):
+            ...     events = await adb.load(path)
+            ...     return await events.where(col("kind") == "view").collect()
+            >>> arun(demo)
+            [{'id': 2, 'kind': 'view'}]
+        """
+        loader: AsyncDataLoader | None = self.__dict__.get("_loader")
+        if loader is None:
+            from moltres.dataframe.async_reader import AsyncDataLoader  # imported on first use, as db.read's
+
+            loader = self.__dict__["_loader"] = AsyncDataLoader(self)
+        return loader
+
+    load = read
 
 
 async def async_connect(

@@ -13,15 +13,21 @@ the same lines check both modes::
 
 from __future__ import annotations
 
+import asyncio
 import inspect
-from collections.abc import AsyncIterator, Iterable
-from typing import Any
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from moltres.table.mutations import AsyncDDLOperation, DDLOperation
 from moltres.table.schema import column
 from tests._backends import Backend
+from tests.conftest import async_dsn
+
+if TYPE_CHECKING:
+    from moltres import AsyncDatabase
 
 USERS: list[dict[str, Any]] = [
     {"id": 1, "name": "Ada", "age": 36},
@@ -88,3 +94,28 @@ def either(backend: Backend, mode: str, request: pytest.FixtureRequest) -> Any:
     applies); only the chosen facade is opened.
     """
     return request.getfixturevalue("db" if mode == "sync" else "adb")
+
+
+@pytest.fixture
+async def pooled(adb: AsyncDatabase, dsn: str) -> AsyncIterator[AsyncDatabase]:
+    """A second AsyncDatabase on the namespace of `adb`, with a pool of exactly 5 connections."""
+    from moltres import async_connect
+
+    database = await async_connect(async_dsn(dsn), pool_size=5, max_overflow=0)
+    yield database
+    await database.close()
+
+
+def pool_of(database: AsyncDatabase) -> Any:
+    """The connection pool of an AsyncDatabase (``checkedout()`` counts the connections in use)."""
+    return database.engine.sync_engine.pool
+
+
+async def eventually(condition: Callable[[], bool], within: float = 5.0) -> float:
+    """Wait until `condition()` holds; return how long it took (fail after `within` seconds)."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > within:
+            pytest.fail(f"still not true after {within}s")
+        await asyncio.sleep(0.02)
+    return time.monotonic() - started

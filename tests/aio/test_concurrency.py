@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from moltres import AsyncDatabase, async_connect, col, column, connect
+from moltres import AsyncDatabase, col, column, connect
 from tests._backends import Backend
-from tests.conftest import async_dsn
+from tests.aio.conftest import eventually, pool_of
 
 pytestmark = pytest.mark.anyio
 
@@ -26,16 +24,6 @@ SLOW = {
 }
 
 
-async def eventually(condition: Callable[[], bool], within: float = 5.0) -> float:
-    """Wait until `condition()` holds; return how long it took (fail after `within` seconds)."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > within:
-            pytest.fail(f"still not true after {within}s")
-        await asyncio.sleep(0.02)
-    return time.monotonic() - started
-
-
 @pytest.fixture
 async def numbers(adb: AsyncDatabase) -> AsyncDatabase:
     """``nums(n, sq)`` for n in 0..49, created through the test's `adb`."""
@@ -45,15 +33,9 @@ async def numbers(adb: AsyncDatabase) -> AsyncDatabase:
 
 
 @pytest.fixture
-async def pooled(numbers: AsyncDatabase, dsn: str) -> AsyncIterator[AsyncDatabase]:
-    """A second AsyncDatabase on the same namespace with a pool of exactly 5 connections."""
-    database = await async_connect(async_dsn(dsn), pool_size=5, max_overflow=0)
-    yield database
-    await database.close()
-
-
-def pool_of(database: AsyncDatabase) -> Any:
-    return database.engine.sync_engine.pool
+def pooled(numbers: AsyncDatabase, pooled: AsyncDatabase) -> AsyncDatabase:
+    """conftest's AsyncDatabase with a pool of 5, opened once ``nums`` exists."""
+    return pooled
 
 
 async def test_fifty_concurrent_queries_share_five_connections(pooled: AsyncDatabase) -> None:

@@ -42,3 +42,4 @@ def test_async_guide_examples_run(
         loop.close()
     out = capsys.readouterr().out
     assert "sqlite aiosqlite" in out and "query cancelled" in out and "| name" in out
+    assert "dirty.csv, line 3, column 'score'" in out

@@ -15,8 +15,10 @@ import pytest
 from moltres.async_database import AsyncDatabase
 from moltres.database import Database
 from moltres.dataframe.async_dataframe import AsyncDataFrame, AsyncDataFrameWriter, Deferred
+from moltres.dataframe.async_reader import AsyncDataLoader
 from moltres.dataframe.dataframe import DataFrame
 from moltres.dataframe.frame import Frame
+from moltres.dataframe.reader import DataLoader
 from moltres.dataframe.writer import DataFrameWriter
 from moltres.io.records import AsyncRecords, Records
 from moltres.table.mutations import AsyncDDLOperation, DDLOperation
@@ -27,16 +29,12 @@ TWINS = [
     (Records, AsyncRecords),
     (DDLOperation, AsyncDDLOperation),
     (DataFrameWriter, AsyncDataFrameWriter),
+    (DataLoader, AsyncDataLoader),
 ]
 
 # Sync names whose async twin is still to be written, and why. Each must really be missing on
 # the async side, so this list cannot go stale silently.
-PENDING: dict[type, dict[str, str]] = {
-    Database: {
-        "read": "async file loading: reading files in a thread while staging through run_sync (#3, IO half)",
-        "load": "alias of read",
-    },
-}
+PENDING: dict[type, dict[str, str]] = {}
 
 
 def public(cls: type) -> set[str]:
@@ -74,6 +72,11 @@ def test_every_builder_is_inherited_not_copied() -> None:
     for name in builders:
         assert name not in vars(AsyncDataFrame) and name not in vars(DataFrame), name
         assert inspect.getattr_static(AsyncDataFrame, name) is inspect.getattr_static(Frame, name)
+
+
+def test_the_async_loader_inherits_every_reader_and_builder() -> None:
+    assert {name for name in vars(AsyncDataLoader) if not name.startswith("_")} == set()
+    assert AsyncDataLoader.__mro__[1] is DataLoader.__mro__[1]  # both are the one Loader, specialized
 
 
 def test_async_terminals_are_awaited() -> None:

@@ -24,7 +24,7 @@ import os
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from typing_extensions import Self
 
@@ -50,9 +50,10 @@ from moltres.utils.exceptions import DataFormatError, ValidationError
 if TYPE_CHECKING:
     from moltres.io.formats.parquet import NestedMode
 
-__all__ = ["DataLoader", "Schema", "stage_columnar"]
+__all__ = ["DataLoader", "Loader", "Schema", "stage_columnar"]
 
 Schema = Sequence[ColumnDef] | Mapping[str, str]
+R = TypeVar("R")  # what a read gives: a DataFrame, or (async) a coroutine giving one
 
 FORMATS = ("csv", "json", "jsonl", "parquet", "text")
 _COMMON = ("into", "mode", "progress")
@@ -131,11 +132,11 @@ class _Log:
     last: LoadReport | None = None
 
 
-class DataLoader:
-    """Reads files into DataFrames: ``db.read.csv(path)``, ``db.read.format("csv").load(path)``.
+class Loader(Generic[R]):
+    """Every decision of ``db.read``: options, formats, schemas and the load itself, once.
 
-    Every method returns a lazy DataFrame over the loaded rows; :attr:`last_report` tells
-    what the last load did (rows loaded, rows skipped, the first problems, the path taken).
+    :class:`DataLoader` (sync) and ``AsyncDataLoader`` (:mod:`moltres.dataframe.async_reader`)
+    differ only in :meth:`_read`: how they run :meth:`_load` and what they give back.
     """
 
     def __init__(self, database: _Host, *, format: str | None = None, options: Mapping[str, Any] | None = None) -> None:
@@ -216,7 +217,7 @@ class DataLoader:
         into: str | None = None,
         mode: str | None = None,
         progress: bool | None = None,
-    ) -> DataFrame:
+    ) -> R:
         r"""Read a CSV file (plain, or ``.gz`` / ``.bz2`` / ``.xz``).
 
         Args:
@@ -268,7 +269,7 @@ class DataLoader:
         into: str | None = None,
         mode: str | None = None,
         progress: bool | None = None,
-    ) -> DataFrame:
+    ) -> R:
         """Read a JSON file holding one array of objects (decoded one element at a time).
 
         Keys become columns; nested values go into JSON columns. The other arguments are
@@ -296,7 +297,7 @@ class DataLoader:
         into: str | None = None,
         mode: str | None = None,
         progress: bool | None = None,
-    ) -> DataFrame:
+    ) -> R:
         r"""Read a JSON Lines file: one object per line (arguments as for :meth:`json`).
 
         Example:
@@ -318,7 +319,7 @@ class DataLoader:
         into: str | None = None,
         mode: str | None = None,
         progress: bool | None = None,
-    ) -> DataFrame:
+    ) -> R:
         """Read a Parquet file, or a folder of them (Hive partitions become columns).
 
         Args:
@@ -349,7 +350,7 @@ class DataLoader:
         into: str | None = None,
         mode: str | None = None,
         progress: bool | None = None,
-    ) -> DataFrame:
+    ) -> R:
         r"""Read a text file: one row per line, in a TEXT column named ``value``.
 
         Example:
@@ -362,7 +363,7 @@ class DataLoader:
         del given["self"], given["path"]
         return self._read("text", path, given)
 
-    def load(self, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> DataFrame:
+    def load(self, path: str | os.PathLike[str], format: str | None = None, **options: Any) -> R:
         r"""Read a file in the format set by :meth:`format`, given here, or named by its extension.
 
         Example:
@@ -448,7 +449,11 @@ class DataLoader:
                 )
         return resolve_schema(reader.infer, names, schema, path=reader.source.name, named=named)
 
-    def _read(self, fmt: str, path: str | os.PathLike[str], given: Mapping[str, Any]) -> DataFrame:
+    def _read(self, fmt: str, path: str | os.PathLike[str], given: Mapping[str, Any]) -> R:
+        raise NotImplementedError
+
+    def _load(self, fmt: str, path: str | os.PathLike[str], given: Mapping[str, Any]) -> LoadReport:
+        """Load a file (sync, on this loader's database) and report what the load did."""
         started = time.perf_counter()
         o = self._settings(fmt, given)
         on_error = check_on_error(o.get("on_error", "raise"))
@@ -509,7 +514,7 @@ class DataLoader:
                 raise
         report.seconds = time.perf_counter() - started
         self._log.last = report
-        return self._db.table(report.table)
+        return report
 
     def _file_columns(
         self, fmt: str, reader: FileReader, o: Mapping[str, Any]
@@ -522,6 +527,17 @@ class DataLoader:
         if fmt == "parquet":
             return reader.infer(), (True, True)
         return reader.infer(), (True, False)
+
+
+class DataLoader(Loader[DataFrame]):
+    """Reads files into DataFrames: ``db.read.csv(path)``, ``db.read.format("csv").load(path)``.
+
+    Every method returns a lazy DataFrame over the loaded rows; :attr:`last_report` tells
+    what the last load did (rows loaded, rows skipped, the first problems, the path taken).
+    """
+
+    def _read(self, fmt: str, path: str | os.PathLike[str], given: Mapping[str, Any]) -> DataFrame:
+        return self._db.table(self._load(fmt, path, given).table)
 
 
 def _check_format(name: str) -> str:

@@ -6,16 +6,20 @@ compiling, fetching, the multi-statement functions of :mod:`moltres.engine.opera
 :mod:`moltres.table.mutations` and :mod:`moltres.dataframe.writer`) runs through
 SQLAlchemy's ``AsyncConnection.run_sync``, where the async driver is driven from sync code.
 This module adds only what asyncio needs of its own: connections checked out per task, a
-transaction shared safely by the tasks started inside it, and a streaming loop that yields to
-the event loop between batches.
+transaction shared safely by the tasks started inside it, a streaming loop that yields to
+the event loop between batches, and :meth:`AsyncExecutor.in_thread` for sync work that spends
+its time in Python (parsing a file to load it) rather than waiting on the database.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
+import functools
 import itertools
+import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -70,6 +74,112 @@ class _TaskLock:
                 yield
             finally:
                 self._owner = None
+
+
+class _Cancelled(Exception):
+    """Raised into work on a worker thread at its next statement: the task that awaits it was cancelled.
+
+    An ordinary exception, not ``CancelledError``: SQLAlchemy answers that one by throwing the
+    connection away, which only works on the event loop's thread. This one unwinds the work
+    like any failure (its SAVEPOINTs roll back, a staging table is dropped); the connection
+    then rolls back on the loop and goes back to the pool.
+    """
+
+
+class _ThreadBridge:
+    """Runs sync SQLAlchemy code on a worker thread while its driver's awaits run on the event loop.
+
+    ``AsyncConnection.run_sync`` runs sync code in a greenlet *on the event loop's thread*:
+    every await of the driver gives the loop back, but the Python work between two awaits
+    (parsing a CSV, converting values, building the next batch) holds it. Here the sync code
+    runs in a greenlet on a worker thread instead; each awaitable the driver hands to
+    SQLAlchemy's ``await_()`` is started on the loop as a task, and the thread waits for its
+    result. The loop stays free while the thread computes, and the driver's connection is
+    still used only from the loop it belongs to.
+
+    The greenlet carries the marker SQLAlchemy's ``await_()`` looks for
+    (``__sqlalchemy_greenlet_provider__``), as the greenlets of ``greenlet_spawn`` do.
+
+    :meth:`cancel` (called on the loop) interrupts the running statement where the dialect
+    can (SQLite). Otherwise, or when no statement was running, the next statement to finish
+    fails with :class:`_Cancelled` (whatever it did is undone as the work unwinds). A
+    statement already sent to other drivers is let finish: cancelling its task would make
+    SQLAlchemy discard the connection from this thread, where it cannot. Closing a cursor is
+    never the one to fail (SQLAlchemy ignores errors there), and once the work has been told,
+    the statements its unwinding sends (ROLLBACK TO SAVEPOINT, DROP TABLE) run normally.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, rules: Any, raw: Any) -> None:
+        self._loop = loop
+        self._rules = rules
+        self._raw = raw
+        self._running: asyncio.Future[Any] | None = None
+        self._interrupted: asyncio.Future[Any] | None = None
+        self._cancelled = False
+        self._told = False
+
+    def run(self, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work(*args)`` (on the worker thread), relaying the driver's awaits to the loop."""
+        from greenlet import getcurrent
+
+        child = _bridged_greenlet()(work, getcurrent())
+        result = child.switch(*args)
+        while not child.dead:
+            try:
+                value = self._submit(result).result()
+            except BaseException:
+                result = child.throw(*sys.exc_info())
+            else:
+                result = child.switch(value)
+        return result  # type: ignore[no-any-return]
+
+    def _submit(self, awaitable: Awaitable[Any]) -> concurrent.futures.Future[Any]:
+        outcome: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        closing = getattr(awaitable, "__qualname__", "").endswith(".close")
+
+        def start() -> None:  # on the loop, as cancel() and _settle() are: they never interleave
+            task = self._running = asyncio.ensure_future(awaitable, loop=self._loop)
+            task.add_done_callback(lambda done: self._settle(done, outcome, closing))
+
+        self._loop.call_soon_threadsafe(start)
+        return outcome
+
+    def _settle(self, task: asyncio.Future[Any], outcome: concurrent.futures.Future[Any], closing: bool) -> None:
+        """Hand a finished statement's result (or error) to the thread waiting for it."""
+        error = _Cancelled("the task running this work was cancelled") if task.cancelled() else task.exception()
+        if self._cancelled and not self._told:
+            if error is not None and task is self._interrupted:
+                self._told = True  # the interrupted statement failed: the work unwinds from there
+            elif not closing:
+                self._told = True
+                error = _Cancelled("the task running this work was cancelled")
+        if error is not None:
+            outcome.set_exception(error)
+        else:
+            outcome.set_result(task.result())
+
+    def cancel(self) -> None:
+        """Stop the work: interrupt its running statement, or fail its next one (call on the loop)."""
+        self._cancelled = True
+        running = self._running
+        if self._rules.interrupts_on_cancel and running is not None and not running.done():
+            self._interrupted = running
+            self._rules.interrupt(self._raw)
+
+
+@functools.cache
+def _bridged_greenlet() -> type[Any]:
+    """The greenlet class of :class:`_ThreadBridge` (greenlet is imported on first use)."""
+    from greenlet import greenlet
+
+    class Bridged(greenlet):  # type: ignore[misc]  # greenlet has no type information
+        __sqlalchemy_greenlet_provider__ = True  # await_() relays awaitables to our parent
+
+        def __init__(self, fn: Callable[..., Any], parent: Any) -> None:
+            super().__init__(fn, parent)
+            self.gr_context = parent.gr_context  # the contextvars of the thread's caller
+
+    return Bridged
 
 
 @dataclass
@@ -224,6 +334,39 @@ class AsyncExecutor:
                     return await self._run_sync(shared.connection, within, self.state, work, *args)
             async with self.connection(write=True) as conn:
                 return await self._run_sync(conn, work, *args)
+        except sa.exc.DBAPIError as exc:
+            raise self.state.fail(exc) from None
+
+    async def in_thread(self, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work(connection, *args)`` on a worker thread, on a sync view of one connection.
+
+        For work that spends its time in Python between statements, such as loading a file
+        (see :class:`_ThreadBridge`): inside ``run_sync`` that time would be taken from the
+        event loop. The connection is one for writing (committed at the end, rolled back on
+        error), or the open transaction's, or the one we were given; on those, the work makes
+        itself atomic (``Executor.atomic``, SAVEPOINTs) as it would on a sync ``Database``. A
+        cancelled task stops the work and waits for it to unwind before the connection is
+        given back.
+        """
+        try:
+            async with self.connection(write=True) as conn:
+                bridge = _ThreadBridge(
+                    asyncio.get_running_loop(), self.state.rules, (await conn.get_raw_connection()).dbapi_connection
+                )
+                context = contextvars.copy_context()
+                job = asyncio.get_running_loop().run_in_executor(
+                    None, lambda: context.run(bridge.run, work, conn.sync_connection, *args)
+                )
+                try:
+                    return await asyncio.shield(job)
+                except asyncio.CancelledError:
+                    bridge.cancel()
+                    while not job.done():
+                        with contextlib.suppress(asyncio.CancelledError):  # the connection is still in use
+                            await asyncio.wait([job])
+                    if not job.cancelled():
+                        job.exception()  # the unwound work's error is expected: mark it seen
+                    raise
         except sa.exc.DBAPIError as exc:
             raise self.state.fail(exc) from None
 
