@@ -149,3 +149,28 @@ def test_idle_connections_skip_the_pools_rollback(people: Database) -> None:
     with people.transaction():  # the connection is usable for writes after the skipped reset
         people.update("people", where=col("id") == 1, set={"name": "Ada L."})
     assert people.table("people").where(col("id") == 1).select("name").collect() == [{"name": "Ada L."}]
+
+
+def test_shaping_many_rows_leaves_the_garbage_collector_as_it_was() -> None:
+    import gc
+
+    from moltres.engine.executor import row_shaper
+
+    rows = [(i, str(i)) for i in range(2000)]
+    shaper = row_shaper(("id", "name"), ())
+    assert gc.isenabled()
+    assert shaper(rows)[1999] == {"id": 1999, "name": "1999"}
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert len(shaper(rows)) == 2000
+        assert not gc.isenabled()  # a caller who turned it off keeps it off
+    finally:
+        gc.enable()
+
+    def fail(value: Any) -> Any:
+        raise ValueError(value)
+
+    with pytest.raises(ValueError):
+        row_shaper(("id", "name"), ((1, fail),))(rows)
+    assert gc.isenabled()  # back on after an error too
