@@ -17,6 +17,7 @@ from moltres.expressions import functions as F  # noqa: E402
 from moltres.io.formats.arrow import iter_arrow_batches  # noqa: E402
 from moltres.io.records import Records  # noqa: E402
 from moltres.table.schema import column  # noqa: E402
+from moltres.utils.exceptions import ExecutionError  # noqa: E402
 
 if TYPE_CHECKING:
     from moltres import Database
@@ -142,3 +143,29 @@ def test_arrow_fetch_keeps_order_aliases_and_sets(people: Database) -> None:
     assert both.to_arrow().schema.field("born").type == pa.date32()
     counts = people.table("people").group_by("active").agg(F.count("*").alias("n")).order_by(col("n").desc())
     assert sum(counts.to_arrow().column("n").to_pylist()) == 3
+
+
+def test_arrow_fetch_in_a_transaction_is_the_same(people: Database) -> None:
+    # outside a transaction rows come straight from a DB-API cursor; inside, through SQLAlchemy
+    query = people.table("people").order_by("id")
+    direct = query.to_arrow()
+    with people.transaction():
+        people.insert("people", [{"id": 4, "name": "Edsger"}])
+        inside = query.to_arrow()
+    assert inside.num_rows == 4 and inside.slice(0, 3).equals(direct)
+    assert query.where(col("id") > 3).to_arrow().column("name").to_pylist() == ["Edsger"]
+
+
+def test_arrow_fetch_errors_are_those_of_collect(people: Database) -> None:
+    # PostgreSQL and DuckDB refuse the cast; SQLite and MariaDB make it 0
+    query = people.table("people").where(col("id") == 1).select(col("name").cast("INTEGER").alias("n"))
+    try:
+        expected = query.collect()
+    except ExecutionError as exc:
+        assert people.dialect_name in ("postgresql", "duckdb")
+        with pytest.raises(ExecutionError) as info:
+            query.to_arrow()
+        assert info.value.sql == exc.sql and "CAST" in str(info.value)
+        assert people.table("people").count() == 3  # the connection is still good
+    else:
+        assert query.to_arrow().to_pylist() == expected

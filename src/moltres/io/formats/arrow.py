@@ -28,7 +28,9 @@ from moltres.utils.optional import require
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from moltres.engine.executor import DriverStatement, Executor
     from moltres.io.frames import QueryFrame
+    from moltres.sql.compiler import CompiledQuery
 
 __all__ = [
     "BATCH_ROWS",
@@ -268,6 +270,12 @@ def iter_arrow_batches(df: QueryFrame, batch_size: int = BATCH_ROWS) -> Iterator
     Column types come from the query (so an empty result still has them). Batches of a
     column whose type the query does not know (raw SQL) take the type of its values.
 
+    The rows take the shortest way the driver offers: DuckDB hands over Arrow batches;
+    otherwise a DB-API cursor (server-side on PostgreSQL) is read straight, with no
+    SQLAlchemy ``Row`` per row, wherever the executor lets reads bypass SQLAlchemy (see
+    :class:`~moltres.engine.executor.DriverStatement`); else SQLAlchemy streams the driver's
+    values. Either way each column is converted by Arrow at once where it can be.
+
     Example:
         >>> sum(b.num_rows for b in iter_arrow_batches(db.table("users"), 2))
         3
@@ -278,6 +286,7 @@ def iter_arrow_batches(df: QueryFrame, batch_size: int = BATCH_ROWS) -> Iterator
     with executor.connection() as conn:
         compiled, params = state.prepare(df._plan, lambda: contextlib.nullcontext(conn))
         columns = _Columns(compiled.columns, compiled.types)
+        driver_error: Any = conn.dialect.loaded_dbapi.Error
         try:
             with state.rules.statement_timeout(conn, state.query_timeout):
                 native = state.rules.fetch_arrow(conn, compiled.statement, params, batch_size)
@@ -288,6 +297,10 @@ def iter_arrow_batches(df: QueryFrame, batch_size: int = BATCH_ROWS) -> Iterator
                         yield batch.rename_columns(columns.names)
                     if empty:  # no rows: one empty batch still carries the column types
                         yield pa.RecordBatch.from_pylist([], schema=native.schema).rename_columns(columns.names)
+                    return
+                direct = _cursor_batches(executor, conn, compiled, params, batch_size)
+                if direct is not None:
+                    yield from direct
                     return
                 # the driver's values, converted column by column below, not row by row by SQLAlchemy
                 raw = driver_values(compiled.statement, compiled.columns)
@@ -302,6 +315,50 @@ def iter_arrow_batches(df: QueryFrame, batch_size: int = BATCH_ROWS) -> Iterator
                     result.close()
         except sa.exc.DBAPIError as exc:
             raise state.fail(exc, sql=compiled.sql, timeout=state.query_timeout) from None
+        except driver_error as exc:  # from the driver itself: a direct cursor, DuckDB's Arrow reader
+            if conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, None):
+                conn.invalidate(exc)
+            wrapped = sa.exc.DBAPIError.instance(compiled.sql, None, exc, driver_error, dialect=conn.dialect)
+            raise state.fail(wrapped, sql=compiled.sql, timeout=state.query_timeout) from None
+
+
+def _cursor_batches(
+    executor: Executor, conn: sa.Connection, compiled: CompiledQuery, params: dict[str, Any], batch_size: int
+) -> Iterator[pa.RecordBatch] | None:
+    """The rows read straight from a DB-API cursor of `conn`, or None where that is not allowed.
+
+    None when the query needs SQLAlchemy at execution time, when something watches the
+    engine's statements, or when the driver streams only through SQLAlchemy (MySQL's
+    server-side cursors). PostgreSQL reads a server-side cursor a batch per round trip;
+    SQLite produces rows as they are fetched. The driver's own errors come out as they are.
+    """
+    if not executor._direct_reads():  # the executor's own rule for reading past SQLAlchemy
+        return None
+    driver = executor.state.driver_statement(compiled)
+    dbapi = conn.connection.dbapi_connection
+    cursor = None if driver is None or dbapi is None else executor.state.rules.stream_cursor(dbapi)
+    if driver is None or cursor is None:
+        return None
+    return _drain(cursor, driver, conn.dialect, compiled, params, batch_size)
+
+
+def _drain(
+    cursor: Any,
+    driver: DriverStatement,
+    dialect: sa.engine.Dialect,
+    compiled: CompiledQuery,
+    params: dict[str, Any],
+    batch_size: int,
+) -> Iterator[pa.RecordBatch]:
+    with contextlib.closing(cursor):
+        driver.execute(cursor, params)
+        stored = _result_processors(dialect, compiled.types, cursor.description)
+
+        def parts() -> Iterator[Sequence[Sequence[Any]]]:
+            while part := cursor.fetchmany(batch_size):
+                yield part
+
+        yield from arrow_batches(compiled.columns, compiled.types, parts(), stored)
 
 
 def to_arrow(df: QueryFrame, batch_size: int = BATCH_ROWS) -> pa.Table:
