@@ -295,8 +295,8 @@ def test_golden_sql_compiles_a_dataframe_for_every_dialect(tmp_path, golden_sql)
             {
                 "sqlite": "SELECT users.id FROM users WHERE users.age > ?",
                 "postgresql": "SELECT users.id FROM users WHERE users.age > %(p0)s::INTEGER",
-                "mysql": "SELECT users.id FROM users WHERE users.age > %s",
-                "duckdb": "SELECT users.id FROM users WHERE users.age > %(p0)s",
+                "mysql": "SELECT users.id FROM users WHERE users.age > %(p0)s",
+                "duckdb": "SELECT users.id FROM users WHERE users.age > $1",
             },
             params={"p0": 25},
         )
