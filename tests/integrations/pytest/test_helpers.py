@@ -236,6 +236,21 @@ def test_query_logger_stops_recording_and_resets(mem):
     assert log.count == 0 and log.describe() == "  (none)"
 
 
+def test_query_logger_listens_only_while_recording(mem):
+    # a listener on the engine sends reads through SQLAlchemy (so it sees them); once the
+    # last logger stops, reads take the direct driver path again
+    assert mem.executor._direct_reads()
+    outer = QueryLogger().start()
+    with QueryLogger() as inner:
+        assert not mem.executor._direct_reads()
+        mem.sql("SELECT 1 AS one").collect()
+    assert not mem.executor._direct_reads()  # the outer logger still records
+    mem.sql("SELECT 2 AS two").collect()
+    outer.stop()
+    assert mem.executor._direct_reads()
+    assert (inner.count, outer.count) == (1, 2)
+
+
 def test_query_logger_sees_async_statements(tmp_path):
     from moltres import async_connect
 

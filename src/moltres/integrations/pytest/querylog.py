@@ -1,7 +1,8 @@
 """Record the SQL statements a test issues: :class:`QueryLogger` and :func:`assert_query_count`.
 
-One SQLAlchemy ``before_cursor_execute`` listener on the ``Engine`` class sees every
-statement of every engine, sync or async (an ``AsyncEngine`` runs on a sync one). Each
+One SQLAlchemy ``before_cursor_execute`` listener on the ``Engine`` class, attached while a
+logger is recording, sees every statement of every engine, sync or async (an
+``AsyncEngine`` runs on a sync one). Each
 statement is filed under a kind:
 
 - ``"query"``: what the code under test asked for: SELECT, INSERT, CREATE TABLE, ...
@@ -99,16 +100,22 @@ def _after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any
         record.duration_s = time.perf_counter() - started
 
 
-def _install() -> None:
-    """Listen to every engine, once per process (a no-op while no logger is active)."""
-    with _lock:
-        if _listening.is_set():
-            return
-        import sqlalchemy as sa
+def _listen(on: bool) -> None:
+    """Attach the listeners to every engine, or detach them (called under ``_lock``).
 
+    They are attached only while a logger is active: a listener on the engine makes moltres
+    send reads through SQLAlchemy so that it sees them, instead of the faster direct path.
+    """
+    import sqlalchemy as sa
+
+    if on and not _listening.is_set():
         sa.event.listen(sa.Engine, "before_cursor_execute", _before)
         sa.event.listen(sa.Engine, "after_cursor_execute", _after)
         _listening.set()
+    elif not on and _listening.is_set():
+        sa.event.remove(sa.Engine, "before_cursor_execute", _before)
+        sa.event.remove(sa.Engine, "after_cursor_execute", _after)
+        _listening.clear()
 
 
 class QueryLogger:
@@ -131,8 +138,8 @@ class QueryLogger:
 
     def start(self) -> QueryLogger:
         """Begin recording; return self."""
-        _install()
         with _lock:
+            _listen(True)
             if self not in _active:
                 _active.append(self)
         return self
@@ -142,6 +149,8 @@ class QueryLogger:
         with _lock:
             if self in _active:
                 _active.remove(self)
+            if not _active:
+                _listen(False)
 
     def __enter__(self) -> QueryLogger:
         return self.start()
