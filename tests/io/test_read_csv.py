@@ -310,3 +310,77 @@ def test_blank_lines_are_skipped(db: Database, tmp_path: Path) -> None:
     assert db.read.csv(path).order_by("a").collect() == [{"a": 1, "b": 2}, {"a": 3, "b": 4}]
     db.create_table("gaps", [column("a", "INTEGER"), column("b", "INTEGER")]).collect()
     assert db.read.csv(path, into="gaps").count() == 2
+
+
+# Files every parser reads alike, and files the databases' own parsers would read otherwise:
+# whichever path moltres takes, the rows are those of its Python parser.
+ALIKE: dict[str, tuple[str, dict[str, str]]] = {
+    "typed": (
+        "i,f,b,d,ts,tz,s\n"
+        "1,1.5,true,2024-01-05,2024-01-05 10:00:00,2024-01-05T10:00:00+02:00,x\n"
+        ' 2 , 2e3 ,FALSE,2024-02-29,2024-01-05T10:00,2024-01-05 10:00Z,""\n'
+        ",,,,,, \n"
+        '-3,-0.25,True,2024-12-31,2024-01-05 10:00:00.123456,2024-01-05 10:00:00+0530,"a ""q"""\n'
+        "\n\n",
+        {},
+    ),
+    "crlf": ('id,s\r\n1,a\r\n2,"b\r\nc"\r\n', {}),
+    "escape": ('id,s\n1,"say \\"hi\\""\n2,"back\\\\slash"\n', {"escape": "\\"}),
+    "one_column_blank_lines": ("name\nAda\n\nBob\n\n", {}),
+    "blank_line_before_header": ("\nname,n\nAda,1\n", {}),
+    "stray_quotes": ('id,size\n1,12"\n2,15"\n', {}),
+    "quotes_inside_fields": ('id,s\n1,5" and 6" screens\n2,ok\n', {}),
+    "escape_outside_quotes": ("id,s\n1,a\\,b\n", {"escape": "\\"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALIKE))
+def test_every_path_reads_a_file_alike(db: Database, tmp_path: Path, name: str) -> None:
+    content, options = ALIKE[name]
+    path = tmp_path / f"{name}.csv"
+    path.write_bytes(content.encode())
+    fast = db.read.csv(path, **options)  # the database's parser, or Arrow's, where they read it alike
+    python = db.read.csv(path, on_error="null", **options)  # moltres' own parser
+    report = db.read.last_report
+    assert report is not None and report.method == "rows" and report.nulled == 0
+    assert fast.schema == python.schema
+    first = fast.columns[0]
+    assert fast.order_by(first).to_arrow().equals(python.order_by(first).to_arrow())
+
+
+def test_the_database_parses_plain_files(db: Database, tmp_path: Path) -> None:
+    database_parses = db.dialect_name in ("postgresql", "duckdb")  # COPY and read_csv
+    plain = tmp_path / "plain.csv.gz"
+    with gzip.open(plain, "wt", newline="") as out:
+        out.write('\ufeffid,name\r\n1,Ada\r\n2,"Grace, ""Amazing"" Hopper"\r\n\r\n\r\n')
+    rows = db.read.csv(plain).order_by("id").collect()
+    assert rows == [{"id": 1, "name": "Ada"}, {"id": 2, "name": 'Grace, "Amazing" Hopper'}]
+    report = db.read.last_report
+    assert report is not None and report.method == ("native" if database_parses else "arrow")
+    stray = tmp_path / "stray.csv"
+    stray.write_text('id,size\n1,12"\n2,15"\n')
+    assert db.read.csv(stray).order_by("id").select("size").collect() == [{"size": '12"'}, {"size": '15"'}]
+    report = db.read.last_report
+    assert report is not None and report.method == "arrow"
+
+
+def test_plain_csv() -> None:
+    from moltres.io.formats.csv import CsvOptions, plain_csv
+
+    o = CsvOptions()
+    assert plain_csv('a,b\n"x\ny","say ""hi"""\r\n,\n', o)
+    assert plain_csv("", o) and plain_csv("a", o)
+    assert not plain_csv('a,b\n1,x"y\n', o)
+    assert not plain_csv('a,b\n"x"y,1\n', o)
+    assert not plain_csv('size\n12"\n15"\n', o)  # PostgreSQL: one value, "12\n15"
+    assert not plain_csv('a,b\n12",x\n', o)
+    # the head of a longer file may stop inside a quoted field
+    assert plain_csv('a,b\n1,"some\ntext', o, complete=False)
+    assert plain_csv('a,b\n1,"say ""', o, complete=False)
+    assert not plain_csv('a,b\n1,"some\ntext', o)
+    escaped = CsvOptions(escape="\\", delimiter=";")
+    assert plain_csv('a;b\n1;"x y"\n', escaped)
+    # where escapes are used, parsers differ: Python's apply outside quotes, and to letters
+    assert not plain_csv('a;b\n1;"x \\" y"\n', escaped)
+    assert not plain_csv("a;b\n1;x\\;y\n", escaped)
+    assert not plain_csv('a;b\n1;"x ""y"""\n', escaped)  # and a doubled quote is no longer one

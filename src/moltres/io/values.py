@@ -152,6 +152,12 @@ def _parse_timestamp(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(v)
 
 
+def _parse_instant(value: str) -> dt.datetime:
+    """A timestamp for a time-zone-aware column: with an offset, in UTC (as Arrow and the databases store it)."""
+    parsed = _parse_timestamp(value)
+    return parsed if parsed.tzinfo is None else parsed.astimezone(dt.timezone.utc)
+
+
 def _parse_bool(value: str) -> bool:
     v = value.strip().lower()
     if v in TRUE_TOKENS:
@@ -206,7 +212,7 @@ def _text_parser(type_: sa.types.TypeEngine[Any]) -> Callable[[str], Any] | None
     if isinstance(type_, sa.Numeric):
         return _parse_decimal
     if isinstance(type_, sa.DateTime):
-        return _parse_timestamp
+        return _parse_instant if type_.timezone else _parse_timestamp
     if isinstance(type_, sa.Date):
         return lambda v: dt.date.fromisoformat(v.strip())
     if isinstance(type_, sa.Time):

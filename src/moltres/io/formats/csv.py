@@ -7,8 +7,13 @@ Reading takes the fastest path the database and the settings allow:
 2. Arrow's CSV reader (``pyarrow``), inserted batch by batch;
 3. Python's :mod:`csv` module, which also implements ``on_error="skip"`` and ``"null"``.
 
-Every path gives the same types and the same errors: a bad row names the file, the line
-and the column.
+Every path gives the same rows, types and errors: a bad row names the file, the line and the
+column. Where the databases read a file differently, moltres keeps to its own parsers: the
+database's is used only for UTF-8 files of two or more columns (in one column, a blank line
+is a NULL row to them and nothing to moltres) with no blank line before the first row, whose
+first MiB is plain CSV (:func:`plain_csv`: a quote only around a whole field; PostgreSQL
+reads ``5" screen`` as the start of a quoted field). A file the database then refuses (blank
+lines in PostgreSQL's COPY) is loaded again by moltres' parsers, in the same transaction.
 
 Example:
     >>> path = tmp / "people.csv"
@@ -41,10 +46,12 @@ from moltres.sql.types import type_name
 from moltres.table.schema import ColumnDef, column
 from moltres.utils.exceptions import DataFormatError, ValidationError
 
-__all__ = ["CsvFile", "CsvOptions", "format_value", "write_csv"]
+__all__ = ["CsvFile", "CsvOptions", "format_value", "plain_csv", "write_csv"]
 
 # bytes Arrow parses per batch (each batch is one insert)
 ARROW_BLOCK = 1 << 20
+# characters checked by plain_csv before the database's own parser is trusted with a file
+PLAIN_HEAD = 1 << 20
 _UTF8 = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"}
 _BOM = b"\xef\xbb\xbf"
 
@@ -101,6 +108,7 @@ class CsvFile(FileReader):
         super().__init__(source, infer_rows=infer_rows)
         self.options = options
         self._names: list[str] | None = None
+        self._first_line = 1  # where the first record starts (blank lines before it are skipped)
 
     def _text(self, on_read: Any = None) -> Any:
         encoding = "utf-8-sig" if self.options.encoding.lower() in _UTF8 else self.options.encoding
@@ -131,7 +139,7 @@ class CsvFile(FileReader):
                 first = next(self._records(text), None)
             if first is None:
                 raise self.error("the file is empty", suggestion="check the path, or pass schema= for an empty table")
-            fields = first[1]
+            self._first_line, fields = first
             if not self.options.header:
                 self._names = [f"column_{i + 1}" for i in range(len(fields))]
             else:
@@ -211,7 +219,7 @@ class CsvFile(FileReader):
         report: LoadReport,
         progress: Progress,
     ) -> bool:
-        if self.options.encoding.lower() not in _UTF8:
+        if not self._database_reads_alike():
             return False
         o = self.options
         loaded = rules.load_csv(
@@ -219,7 +227,7 @@ class CsvFile(FileReader):
             table,
             columns,
             path=os.fspath(self.source.path),
-            chunks=_without_bom(self.source.chunks(progress.advance)),
+            chunks=_trimmed(self.source.chunks(progress.advance)),
             compression=self.source.compression,
             header=o.header,
             delimiter=o.delimiter,
@@ -232,6 +240,14 @@ class CsvFile(FileReader):
         report.method = "native"
         report.rows = loaded
         return True
+
+    def _database_reads_alike(self) -> bool:
+        """Whether a database's CSV parser reads this file as moltres does (see the module docstring)."""
+        if self.options.encoding.lower() not in _UTF8 or len(self.names()) < 2 or self._first_line != 1:
+            return False
+        with self._text() as text:
+            head = text.read(PLAIN_HEAD)
+        return plain_csv(head, self.options, complete=len(head) < PLAIN_HEAD)
 
     def _load_arrow(
         self,
@@ -266,7 +282,7 @@ class CsvFile(FileReader):
         )
         read = pacsv.ReadOptions(
             column_names=names,
-            skip_rows=1 if o.header else 0,
+            skip_rows=self._first_line - 1 + (1 if o.header else 0),  # Arrow counts blank lines too
             block_size=ARROW_BLOCK,
             encoding="utf8" if o.encoding.lower() in _UTF8 else o.encoding,
         )
@@ -395,10 +411,60 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _without_bom(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    first = next(chunks, b"")
-    yield first.removeprefix(_BOM)
-    yield from chunks
+def _trimmed(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The bytes without a UTF-8 BOM and without the blank lines that end the file.
+
+    (A database's parser reads a blank line as a row: a NULL, or a row with too few fields.)
+    """
+    held = next(chunks, b"").removeprefix(_BOM)
+    for chunk in chunks:
+        if not chunk:
+            continue
+        yield held
+        held = chunk
+    body = held.rstrip(b"\r\n")
+    ending = held[len(body) : len(body) + 2]
+    # the last line keeps its own line ending (PostgreSQL wants one style through the file)
+    if body:
+        yield body + (ending if ending == b"\r\n" else ending[:1])
+
+
+def plain_csv(text: str, options: CsvOptions, *, complete: bool = True) -> bool:
+    r"""Whether `text` is CSV as RFC 4180 writes it: quotes only around whole fields.
+
+    Parsers disagree on anything else: a quote inside an unquoted field is a character to
+    Python's :mod:`csv` module, Arrow and DuckDB, and starts a quoted section to PostgreSQL's
+    ``COPY``; an escape character escapes outside quotes too in Python only, and with one a
+    doubled quote means different things. So with an escape character (other than the
+    quote) set, text that uses it is not plain. With `complete` false, `text` is the head of
+    a longer file and may end inside a quoted field.
+
+    Example:
+        >>> plain_csv('id,note\n1,"say ""hi"", twice"\n2,\n', CsvOptions())
+        True
+        >>> plain_csv('id,size\n1,12"\n2,15"\n', CsvOptions())
+        False
+    """
+    o = options
+    escaping = o.escape is not None and o.escape != o.quote
+    if o.escape is not None and escaping and o.escape in text:
+        return False
+    # between quotes (odd parts) anything goes; the parts outside quotes must touch each quote
+    # with a field boundary: a delimiter, a line end, or the other quote of a doubled quote
+    parts = text.split(o.quote)
+    if len(parts) % 2 == 0 and complete:  # a quoted field that never ends
+        return False
+    bounds = {o.delimiter, "\r", "\n"}
+    if parts[0] and len(parts) > 1 and parts[0][-1] not in bounds:
+        return False
+    final = len(parts) - 1 if len(parts) % 2 else -1  # the part after the last closing quote
+    if final > 0 and parts[final] and parts[final][0] not in bounds:
+        return False
+    # the others sit between a closing and an opening quote; empty, they are a doubled quote
+    between = parts[2:final:2] if final > 0 else parts[2::2]
+    if escaping and "" in between:  # an escape character changes what a doubled quote means
+        return False
+    return all(p[0] in bounds and p[-1] in bounds for p in between if p)
 
 
 # ---------------------------------------------------------------------------------------- writing
