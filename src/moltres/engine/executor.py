@@ -232,6 +232,10 @@ class DriverStatement:
         return shaper(rows)
 
 
+class _Statement:
+    """Heads the cache key of a statement cached by :meth:`QueryState.prepare_statement`."""
+
+
 class QueryState:
     """What sync and async execution share: dialect rules, reflection and compiled SQL.
 
@@ -243,9 +247,8 @@ class QueryState:
         self.dialect = dialect
         self.rules: Rules = rules_for(dialect.name)
         self.query_timeout = query_timeout
-        self._compiled: dict[Any, CompiledQuery] = {}
+        self._compiled: dict[Any, Any] = {}  # CompiledQuery by plan shape, DML statements by _Statement keys
         self._driver: dict[int, tuple[CompiledQuery, DriverStatement | None]] = {}
-        self._statements: dict[Any, Any] = {}
         self._tables = ReflectingCatalog(self._no_connection, self.rules.reflect)
 
     @staticmethod
@@ -283,19 +286,10 @@ class QueryState:
 
             other = self._compile(compiler_for(dialect), plan, connect)
             return other, other.params(values)
-        key = shape
-        compiled = self._compiled.get(key)
+        compiled: CompiledQuery | None = self._compiled.get(shape)
         if compiled is None:
             compiled = self._compile(self.rules.compiler_class(self.dialect), plan, connect)
-            if compiled.param_count != len(values):  # pragma: no cover - a compiler bug, not user error
-                raise CompilationError(
-                    f"internal error: {compiled.param_count} parameters compiled for {len(values)} values",
-                    suggestion="please report this query to the moltres developers",
-                )
-            if len(self._compiled) >= _CACHE_SIZE:
-                self._compiled.clear()
-                self._driver.clear()
-            self._compiled[key] = compiled
+            self._remember(shape, compiled, compiled.param_count, len(values))
         return compiled, compiled.params(values)
 
     def prepare_statement(
@@ -321,20 +315,25 @@ class QueryState:
             (True, {'p0': 2})
         """
         shape, values = parameterize(nodes)  # type: ignore[arg-type]  # a tuple of nodes walks like one
-        cache_key = (key, shape)
-        statement = self._statements.get(cache_key)
+        cache_key = (_Statement, key, shape)
+        statement = self._compiled.get(cache_key)
         if statement is None:
             compiler = self.rules.compiler_class(self.dialect)
             statement = build(compiler)
-            if compiler._counter != len(values):  # pragma: no cover - a compiler bug, not user error
-                raise CompilationError(
-                    f"internal error: {compiler._counter} parameters compiled for {len(values)} values",
-                    suggestion="please report this statement to the moltres developers",
-                )
-            if len(self._statements) >= _CACHE_SIZE:
-                self._statements.clear()
-            self._statements[cache_key] = statement
+            self._remember(cache_key, statement, compiler._counter, len(values))
         return statement, dict(zip(param_names(len(values)), values, strict=True))
+
+    def _remember(self, key: Any, compiled: Any, param_count: int, value_count: int) -> None:
+        """Cache what was compiled for `key`, once sure it binds one parameter per value."""
+        if param_count != value_count:  # pragma: no cover - a compiler bug, not user error
+            raise CompilationError(
+                f"internal error: {param_count} parameters compiled for {value_count} values",
+                suggestion="please report this statement to the moltres developers",
+            )
+        if len(self._compiled) >= _CACHE_SIZE:
+            self._compiled.clear()
+            self._driver.clear()
+        self._compiled[key] = compiled
 
     def driver_statement(self, compiled: CompiledQuery) -> DriverStatement | None:
         """The driver form of a compiled query (see :class:`DriverStatement`), built once."""
@@ -357,7 +356,6 @@ class QueryState:
         self._tables.invalidate(table, schema)
         self._compiled.clear()
         self._driver.clear()
-        self._statements.clear()
 
     def fail(self, exc: BaseException, *, sql: str | None = None, timeout: float | None = None) -> MoltresError:
         """The moltres error for a database exception."""
@@ -615,12 +613,18 @@ class Executor:
         except sa.exc.DBAPIError as exc:
             raise self.state.fail(exc) from None
 
-    def _fetch_direct(self, compiled: CompiledQuery, driver: DriverStatement, params: dict[str, Any]) -> Rows:
-        fairy = self._checkout()
+    def _fetch_direct(
+        self, compiled: CompiledQuery, driver: DriverStatement, params: dict[str, Any], fairy: Any = None
+    ) -> Rows:
+        """Run a read on a pooled DB-API connection (`fairy`, else one checked out now) and give it back.
+
+        The async executor runs this in a greenlet, on a connection of its async engine.
+        """
+        fairy = self._checkout() if fairy is None else fairy
         try:
             dbapi = fairy.dbapi_connection
             with self.state.rules.autocommit(dbapi):
-                cursor = dbapi.cursor()
+                cursor = self.state.rules.read_cursor(dbapi)
                 try:
                     driver.execute(cursor, params)
                     rows = cursor.fetchall()
@@ -631,6 +635,9 @@ class Executor:
             error = self._driver_error(exc, fairy, driver.sql)
             fairy.close()
             raise error from None
+        except BaseException:  # stopped mid-statement (a cancelled task): the connection's state is unknown
+            fairy.invalidate()
+            raise
         self._release(fairy)
         return driver.shape(compiled.columns, description, rows)
 
