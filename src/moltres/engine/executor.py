@@ -635,8 +635,13 @@ class Executor:
             error = self._driver_error(exc, fairy, driver.sql)
             fairy.close()
             raise error from None
-        except BaseException:  # stopped mid-statement (a cancelled task): the connection's state is unknown
-            fairy.invalidate()
+        except BaseException:  # stopped mid-statement: a cancelled task (async), Ctrl-C
+            rules = self.state.rules
+            if rules.interrupts_on_cancel:  # the statement runs on in the driver's thread: stop it
+                rules.interrupt(fairy.dbapi_connection)
+                self._release(fairy)  # its next user waits behind the interrupted statement
+            else:  # the driver stopped the statement mid-protocol: the connection's state is unknown
+                fairy.invalidate()
             raise
         self._release(fairy)
         return driver.shape(compiled.columns, description, rows)

@@ -113,6 +113,14 @@ class Rules:
         """
         return False
 
+    def read_cursor(self, dbapi_connection: Any) -> Any:
+        """The DB-API cursor a direct read runs on (execute, fetchall, description, close).
+
+        Drivers whose every call is a trip to another thread (aiosqlite) return one that makes
+        the whole read a single trip.
+        """
+        return dbapi_connection.cursor()
+
     def stream_cursor(self, dbapi_connection: Any) -> Any:
         """A DB-API cursor that fetches a large result in batches, or None to stream through SQLAlchemy."""
         return None if self.supports_server_side_cursors else dbapi_connection.cursor()

@@ -105,10 +105,9 @@ class PostgreSQLRules(Rules):
 
     @contextlib.contextmanager
     def autocommit(self, dbapi_connection: Any) -> Iterator[None]:
-        # psycopg sends BEGIN before the first statement unless autocommit is on; switching it
-        # while idle is client-side only (no round trip)
-        info = getattr(dbapi_connection, "info", None)
-        if getattr(dbapi_connection, "autocommit", True) or getattr(info, "transaction_status", 1) != 0:
+        # psycopg (and SQLAlchemy's asyncpg adapter) send BEGIN before the first statement
+        # unless autocommit is on; switching it while idle is client-side only (no round trip)
+        if getattr(dbapi_connection, "autocommit", True) or not self.idle_after_read(dbapi_connection):
             yield
             return
         dbapi_connection.autocommit = True
@@ -118,7 +117,13 @@ class PostgreSQLRules(Rules):
             dbapi_connection.autocommit = False
 
     def idle_after_read(self, dbapi_connection: Any) -> bool:
-        return getattr(getattr(dbapi_connection, "info", None), "transaction_status", None) == 0  # IDLE
+        # the driver's own connection: psycopg's, or asyncpg's / psycopg's under SQLAlchemy's async adapter
+        raw = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+        info = getattr(raw, "info", None)
+        if info is not None:  # psycopg
+            return getattr(info, "transaction_status", None) == 0  # IDLE
+        in_transaction = getattr(raw, "is_in_transaction", None)  # asyncpg
+        return in_transaction is not None and not in_transaction()
 
     def stream_cursor(self, dbapi_connection: Any) -> Any:
         if type(dbapi_connection).__module__.split(".")[0] != "psycopg":

@@ -181,6 +181,40 @@ class _AiosqliteCalls:
         return call
 
 
+class _AiosqliteRead:
+    """A cursor for one direct read under aiosqlite: the whole read in one trip to its thread.
+
+    Through SQLAlchemy's adapter, creating a cursor, executing, fetching and closing are one
+    trip each to the thread aiosqlite runs sqlite3 on (and back to the event loop); a
+    primary-key lookup spends most of its time in those trips. Here ``execute`` runs all of
+    it on that thread at once, as aiosqlite's own ``execute_fetchall`` does, and keeps the
+    description too.
+    """
+
+    __slots__ = ("_adapted", "_rows", "description")
+
+    def __init__(self, adapted: Any) -> None:
+        self._adapted = adapted
+        self._rows: list[Any] = []
+        self.description: Any = None
+
+    def execute(self, sql: str, parameters: Any = ()) -> None:
+        def on_thread(raw: Any) -> tuple[list[Any], Any]:
+            cursor = raw.execute(sql, parameters)
+            try:
+                return cursor.fetchall(), cursor.description
+            finally:
+                cursor.close()
+
+        self._rows, self.description = self._adapted.run_async(lambda aio: aio._execute(on_thread, aio._conn))
+
+    def fetchall(self) -> list[Any]:
+        return self._rows
+
+    def close(self) -> None:
+        self._rows = []
+
+
 def sqlite3_of(dbapi_connection: Any) -> Any:
     """The ``sqlite3`` connection behind a DB-API connection, callable from sync code.
 
@@ -207,7 +241,14 @@ class SQLiteRules(Rules):
         sqlite3_of(dbapi_connection).execute("PRAGMA foreign_keys = ON")
 
     def idle_after_read(self, dbapi_connection: Any) -> bool:
-        return getattr(dbapi_connection, "in_transaction", True) is False
+        # sqlite3's flag; aiosqlite's connection (under SQLAlchemy's adapter) mirrors it
+        raw = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+        return getattr(raw, "in_transaction", True) is False
+
+    def read_cursor(self, dbapi_connection: Any) -> Any:
+        if isinstance(dbapi_connection, sa.engine.interfaces.AdaptedConnection):
+            return _AiosqliteRead(dbapi_connection)
+        return dbapi_connection.cursor()
 
     def register_functions(self, dbapi_connection: Any) -> None:
         dbapi_connection = sqlite3_of(dbapi_connection)
