@@ -22,14 +22,9 @@ from moltres.table.schema import column
 from moltres.utils.exceptions import MoltresError, TableNotFoundError
 from tests.aio.conftest import pool_of
 from tests.conftest import async_dsn
+from tests.engine.test_read_path import ROWS  # the rows of the sync twin of these tests
 
 pytestmark = pytest.mark.anyio
-
-ROWS = [
-    {"id": 1, "name": "Ada", "born": dt.date(1815, 12, 10), "score": 1.5, "active": True},
-    {"id": 2, "name": "Alan", "born": dt.date(1912, 6, 23), "score": None, "active": False},
-    {"id": 3, "name": None, "born": None, "score": -2.25, "active": None},
-]
 
 
 @pytest.fixture
