@@ -183,6 +183,31 @@ def test_to_table_modes_records_and_staging(dsn, users):
     assert [r["name"] for r in _rows(dsn, "active")] == ["Ada", "Cy", "Di", "Lin"]
 
 
+def test_to_table_takes_an_airflow_xcom_payload_without_loss(dsn):
+    """Rows handed over from an Airflow task (its JSON-safe XCom payload) land with their types."""
+    from moltres.integrations._workflow import encode_rows
+
+    rows = [
+        {"id": 1, "day": dt.date(2024, 2, 29), "price": Decimal("19.99")},
+        {"id": 2, "day": None, "price": Decimal("0.10")},
+    ]
+    payload = encode_rows([rows], ["id", "day", "price"])
+    assert payload["rows"][0]["price"] == "19.99"  # a string in transit, not a lossy float
+    with connect(dsn) as db:
+        db.create_table(
+            "priced", [column("id", "INTEGER"), column("day", "DATE"), column("price", "NUMERIC(10, 2)")]
+        ).collect()
+
+    @flow
+    def handover():
+        return moltres_to_table(dsn=dsn, table_name="priced", data=payload)
+
+    assert handover()["rows"] == 2
+    assert _rows(dsn, "priced") == rows
+    with pytest.raises(ValidationError, match="too large"):
+        encode_rows([rows], ["id", "day", "price"], max_rows=1)
+
+
 def test_staging_tables_are_named_after_their_task_run(dsn, users):
     @flow
     def pipeline():
