@@ -591,6 +591,8 @@ class Executor:
         engine = self.engine
         if engine._should_log_info() or engine._should_log_debug():
             return False
+        if not engine._has_events:  # SQLAlchemy sets it on the engine (or its class) at the first listen()
+            return not engine.dialect.dispatch.handle_error
         dispatch = engine.dispatch
         return not (any(getattr(dispatch, name) for name in self._WATCHERS) or engine.dialect.dispatch.handle_error)
 
