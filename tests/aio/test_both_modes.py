@@ -108,6 +108,11 @@ async def test_streaming_and_row_iteration(either: Any, mode: str) -> None:
     assert ids == [10, 11, 12]
     with pytest.raises(ValidationError):
         df.iter_batches(0)
+    named = [r for chunk in await batches(df.select("id", "user_id").iter_batches(2)) for r in chunk]
+    plain = [r for chunk in await batches(df.select("id", "user_id").iter_batches(2, named=False)) for r in chunk]
+    assert plain == [(r["id"], r["user_id"]) for r in named] and all(type(r) is tuple for r in plain)
+    with pytest.raises(ValidationError, match="named="):
+        df.iter_batches(2, named=1)
 
 
 async def test_small_terminals(either: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,7 +21,7 @@ from moltres.utils.exceptions import MoltresError, TableNotFoundError
 if TYPE_CHECKING:
     from moltres import Database
 
-ROWS = [
+ROWS: list[dict[str, Any]] = [
     {"id": 1, "name": "Ada", "born": dt.date(1815, 12, 10), "score": 1.5, "active": True},
     {"id": 2, "name": "Alan", "born": dt.date(1912, 6, 23), "score": None, "active": False},
     {"id": 3, "name": None, "born": None, "score": -2.25, "active": None},
@@ -178,3 +178,18 @@ def test_shaping_many_rows_leaves_the_garbage_collector_as_it_was() -> None:
     with pytest.raises(ValueError):
         row_shaper(("id", "name"), ((1, fail),))(rows)
     assert gc.isenabled()  # back on after an error too
+
+
+def test_batches_of_tuples_hold_the_same_values_as_dicts(people: Database) -> None:
+    df = people.table("people").order_by("id")
+    as_tuples = [[tuple(row.values()) for row in ROWS]]
+    assert list(df.iter_batches(10, named=False)) == as_tuples  # the direct path
+    with people.transaction():  # SQLAlchemy's path
+        assert list(df.iter_batches(10, named=False)) == as_tuples
+    batches = list(df.select("born", "id").iter_batches(2, named=False))
+    assert batches == [[(ROWS[0]["born"], 1), (ROWS[1]["born"], 2)], [(None, 3)]]
+    assert all(type(row) is tuple for batch in batches for row in batch)
+    assert isinstance(batches[0][0][0], dt.date)  # converted as in dicts (SQLite stores text)
+    assert list(df.where(col("id") > 9).iter_batches(2, named=False)) == []
+    with pytest.raises(MoltresError, match="named="):
+        df.iter_batches(2, named="no")  # type: ignore[call-overload]

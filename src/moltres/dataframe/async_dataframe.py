@@ -30,6 +30,7 @@ from moltres.dataframe.dataframe import (
     DEFAULT_BATCH,
     DataFrame,
     check_batch_size,
+    check_named,
     count_plan,
     output_schema,
     read_count,
@@ -198,8 +199,23 @@ class AsyncDataFrame(Frame[AsyncExecutor]):
             return self.iter_batches(batch_size, timeout=timeout)
         return await self._executor.fetch_all(self._plan, timeout=timeout)
 
-    def iter_batches(self, size: int = DEFAULT_BATCH, *, timeout: float | None = None) -> AsyncGenerator[Rows, None]:
+    @overload
+    def iter_batches(
+        self, size: int = ..., *, timeout: float | None = ..., named: Literal[True] = ...
+    ) -> AsyncGenerator[Rows, None]: ...
+
+    @overload
+    def iter_batches(
+        self, size: int = ..., *, timeout: float | None = ..., named: Literal[False]
+    ) -> AsyncGenerator[list[tuple[Any, ...]], None]: ...
+
+    def iter_batches(
+        self, size: int = DEFAULT_BATCH, *, timeout: float | None = None, named: bool = True
+    ) -> AsyncGenerator[Rows, None] | AsyncGenerator[list[tuple[Any, ...]], None]:
         """Yield the rows in lists of at most `size`: ``async for batch in df.iter_batches(1000)``.
+
+        With ``named=False`` the rows are tuples in the order of :attr:`columns`, as in
+        :meth:`DataFrame.iter_batches <moltres.dataframe.dataframe.DataFrame.iter_batches>`.
 
         Example:
             >>> async def sizes(adb):
@@ -207,7 +223,7 @@ class AsyncDataFrame(Frame[AsyncExecutor]):
             >>> arun(sizes)
             [2, 1]
         """
-        return self._executor.stream(self._plan, check_batch_size(size), timeout=timeout)
+        return self._executor.stream(self._plan, check_batch_size(size), timeout=timeout, named=check_named(named))
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         async for batch in self.iter_batches():

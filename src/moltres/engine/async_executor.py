@@ -504,9 +504,11 @@ class AsyncExecutor:
         return await _in_greenlet(read)
 
     async def stream(
-        self, plan: p.Plan, batch_size: int, *, timeout: float | None = None
-    ) -> AsyncGenerator[Rows, None]:
+        self, plan: p.Plan, batch_size: int, *, timeout: float | None = None, named: bool = True
+    ) -> AsyncGenerator[Any, None]:
         """Run a query with a server-side cursor and yield lists of at most `batch_size` rows.
+
+        Rows are dicts, or tuples in column order if not `named`.
 
         The connection is held until the iteration ends; close the iterator early with
         ``contextlib.aclosing`` to give it back at once.
@@ -523,7 +525,7 @@ class AsyncExecutor:
                     )
                     try:
                         while part := await self._stoppable(conn, result.fetchmany(batch_size)):
-                            yield shape_rows(compiled.columns, part)
+                            yield shape_rows(compiled.columns, part, named)
                     finally:
                         await result.close()
                 finally:

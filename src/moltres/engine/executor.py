@@ -89,13 +89,15 @@ class Outcome:
     rows: Rows = field(default_factory=list)
 
 
-def shape_rows(keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> Rows:
-    """Turn result tuples into dicts keyed by column name.
+def shape_rows(keys: Sequence[str], rows: Sequence[Sequence[Any]], named: bool = True) -> Any:
+    """Turn result tuples into dicts keyed by column name (or plain tuples if not `named`).
 
     Example:
         >>> shape_rows(["id", "name"], [(1, "Ada")])
         [{'id': 1, 'name': 'Ada'}]
     """
+    if not named:
+        return _as_tuples(rows)
     try:
         return row_shaper(tuple(keys), ())(rows)
     except ValueError:  # a row of another width than the keys
@@ -106,9 +108,12 @@ _SHAPERS: dict[tuple[Any, ...], Callable[[Sequence[Sequence[Any]]], Rows]] = {}
 
 
 def row_shaper(
-    keys: tuple[str, ...], processors: tuple[tuple[int, Callable[[Any], Any]], ...]
-) -> Callable[[Sequence[Sequence[Any]]], Rows]:
+    keys: tuple[str, ...], processors: tuple[tuple[int, Callable[[Any], Any]], ...], named: bool = True
+) -> Callable[[Sequence[Sequence[Any]]], Any]:
     """A function turning rows into dicts, with a result processor applied to some columns.
+
+    With ``named=False`` rows stay tuples (in column order); with no processor to apply, the
+    driver's own list of tuples is returned as it is.
 
     It is a generated comprehension (``[{k0: v0, k1: p1(v1)} for v0, v1 in rows]``), more than
     twice as fast as ``dict(zip(keys, row))`` per row; names and processors are bound as
@@ -123,19 +128,26 @@ def row_shaper(
     Example:
         >>> row_shaper(("id", "name"), ((1, str.upper),))([(1, "ada")])
         [{'id': 1, 'name': 'ADA'}]
+        >>> row_shaper(("id", "name"), ((1, str.upper),), named=False)([(1, "ada")])
+        [(1, 'ADA')]
     """
-    cache_key = (keys, processors)
+    cache_key = (keys, processors, named)
     shaper = _SHAPERS.get(cache_key)
     if shaper is None:
+        if not named and not processors:
+            return _as_tuples
         if not keys:
             return lambda rows: [{} for _ in rows]
         convert = dict(processors)
         namespace: dict[str, Any] = {f"k{i}": key for i, key in enumerate(keys)}
         namespace.update({f"p{i}": fn for i, fn in convert.items()})
-        items = ", ".join(f"k{i}: p{i}(v{i})" if i in convert else f"k{i}: v{i}" for i in range(len(keys)))
+        values = [f"p{i}(v{i})" if i in convert else f"v{i}" for i in range(len(keys))]
         names = ", ".join(f"v{i}" for i in range(len(keys)))
         namespace.update(isenabled=gc.isenabled, disable=gc.disable, enable=gc.enable, few=_GC_PAUSE_ROWS)
-        comprehension = f"[{{{items}}} for ({names},) in rows]"
+        if named:
+            comprehension = "[{" + ", ".join(f"k{i}: {v}" for i, v in enumerate(values)) + f"}} for ({names},) in rows]"
+        else:
+            comprehension = f"[({', '.join(values)},) for ({names},) in rows]"
         # keys and processors are variables of the namespace, never part of the source text
         source = (
             "def shape(rows):\n"
@@ -155,6 +167,13 @@ def row_shaper(
     return shaper
 
 
+def _as_tuples(rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """The driver's rows as a list of tuples (DB-API drivers already fetch tuples)."""
+    if isinstance(rows, list) and (not rows or type(rows[0]) is tuple):
+        return rows
+    return [tuple(row) for row in rows]
+
+
 class DriverStatement:
     """A compiled query in the driver's own terms: SQL text, parameter order, result types.
 
@@ -171,7 +190,7 @@ class DriverStatement:
         self._slots = slots
         self._by_name = by_name
         self._types = types
-        self._processors: dict[tuple[Any, ...], Callable[[Sequence[Sequence[Any]]], Rows]] = {}
+        self._processors: dict[tuple[Any, ...], Callable[[Sequence[Sequence[Any]]], Any]] = {}
         self.dialect = dialect
 
     @classmethod
@@ -218,17 +237,17 @@ class DriverStatement:
         else:  # no parameters: the driver's simple path (DuckDB prepares statements given any)
             cursor.execute(self.sql)
 
-    def shape(self, keys: Sequence[str], description: Any, rows: Sequence[Sequence[Any]]) -> Rows:
-        """Rows from the driver as dicts, converted by the column types as SQLAlchemy would."""
+    def shape(self, keys: Sequence[str], description: Any, rows: Sequence[Sequence[Any]], named: bool = True) -> Any:
+        """Rows from the driver as dicts (tuples if not `named`), converted by the column types as SQLAlchemy would."""
         coltypes = tuple(d[1] for d in description) if description else ()
-        shaper = self._processors.get(coltypes)
+        shaper = self._processors.get((coltypes, named))
         if shaper is None:
             active = []
             for i, (type_, coltype) in enumerate(zip(self._types, coltypes, strict=False)):
                 processor = type_._cached_result_processor(self.dialect, coltype)
                 if processor is not None:
                     active.append((i, processor))
-            shaper = self._processors[coltypes] = row_shaper(tuple(keys), tuple(active))
+            shaper = self._processors[coltypes, named] = row_shaper(tuple(keys), tuple(active), named)
         return shaper(rows)
 
 
@@ -392,7 +411,8 @@ def fetch_rows(conn: sa.Connection, state: QueryState, plan: p.Plan, timeout: fl
             # compiling can run the user's SQL (the column probe of db.sql): the limit covers it
             compiled, params = state.prepare(plan, on(conn))
             result = conn.execute(compiled.statement, params)
-            return shape_rows(compiled.columns, result.fetchall())
+            shaped: Rows = shape_rows(compiled.columns, result.fetchall())
+            return shaped
     except sa.exc.DBAPIError as exc:
         raise state.fail(exc, sql=None if compiled is None else compiled.sql, timeout=timeout) from None
 
@@ -646,11 +666,12 @@ class Executor:
                 fairy.invalidate()
             raise
         self._release(fairy)
-        return driver.shape(compiled.columns, description, rows)
+        shaped: Rows = driver.shape(compiled.columns, description, rows)
+        return shaped
 
     def _stream_direct(
-        self, compiled: CompiledQuery, driver: DriverStatement, params: dict[str, Any], batch_size: int
-    ) -> Iterator[Rows] | None:
+        self, compiled: CompiledQuery, driver: DriverStatement, params: dict[str, Any], batch_size: int, named: bool
+    ) -> Iterator[Any] | None:
         fairy = self._checkout()
         try:
             cursor = self.state.rules.stream_cursor(fairy.dbapi_connection)
@@ -660,7 +681,7 @@ class Executor:
         if cursor is None:
             fairy.close()
             return None
-        return self._drain(fairy, cursor, compiled, driver, params, batch_size)
+        return self._drain(fairy, cursor, compiled, driver, params, batch_size, named)
 
     def _drain(
         self,
@@ -670,7 +691,8 @@ class Executor:
         driver: DriverStatement,
         params: dict[str, Any],
         batch_size: int,
-    ) -> Iterator[Rows]:
+        named: bool,
+    ) -> Iterator[Any]:
         try:
             try:
                 if hasattr(cursor, "itersize"):
@@ -687,13 +709,13 @@ class Executor:
                 columns = compiled.columns
                 done = False
                 while not done:
-                    batch: Rows = []
+                    batch: list[Any] = []
                     while len(batch) < batch_size:
                         part = cursor.fetchmany(min(chunk, batch_size - len(batch)))
                         if not part:
                             done = True
                             break
-                        batch += driver.shape(columns, description, part)
+                        batch += driver.shape(columns, description, part, named)
                     if batch:
                         yield batch
             finally:
@@ -721,14 +743,19 @@ class Executor:
                 return
         fairy.close()
 
-    def stream(self, plan: p.Plan, batch_size: int, *, timeout: float | None = None) -> Iterator[Rows]:
-        """Run a query with a server-side cursor and yield lists of at most `batch_size` rows."""
+    def stream(
+        self, plan: p.Plan, batch_size: int, *, timeout: float | None = None, named: bool = True
+    ) -> Iterator[Any]:
+        """Run a query with a server-side cursor and yield lists of at most `batch_size` rows.
+
+        Rows are dicts, or tuples in column order if not `named` (no dict per row to build).
+        """
         timeout = self.state.timeout(timeout)
         if timeout is None and self._direct_reads():
             compiled, params = self.state.prepare(plan, self.connection)
             driver = self.state.driver_statement(compiled)
             if driver is not None:
-                direct = self._stream_direct(compiled, driver, params, batch_size)
+                direct = self._stream_direct(compiled, driver, params, batch_size, named)
                 if direct is not None:
                     yield from direct
                     return
@@ -744,7 +771,7 @@ class Executor:
                     )
                     try:
                         for part in result.partitions(batch_size):
-                            yield shape_rows(prepared.columns, part)
+                            yield shape_rows(prepared.columns, part, named)
                     finally:
                         result.close()
             except sa.exc.DBAPIError as exc:
