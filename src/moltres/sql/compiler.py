@@ -31,7 +31,7 @@ import dataclasses
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -65,28 +65,109 @@ _WINDOWED = (n.Over,)
 Element = ColumnElement[Any]
 
 
-@dataclass
 class Relation:
     """A compiled step: the statement so far and how to reach each of its output columns.
 
     ``columns`` maps each output name to its expression in terms of the statement's FROM
     clause (not the label), so that the next step can reuse it in ``WHERE`` or ``ORDER BY``.
     ``qualifiers`` maps a table or alias name to ``{column: output name}``.
+
+    A relation that is only ``SELECT <columns> FROM base`` (a table scan, a subquery, a join)
+    may leave its statement unbuilt (``select=None`` with ``base`` set): :attr:`select` builds
+    it on first use, and a projection or an aggregate over it builds its own ``SELECT`` over
+    ``base`` directly. Every SQLAlchemy construct built here costs time on a never-seen plan.
     """
 
-    select: sa.Select[Any]
-    columns: dict[str, Element]
-    qualifiers: dict[str, dict[str, str]] = field(default_factory=dict)
-    ambiguous: set[str] = field(default_factory=set)
-    grouped: bool = False
-    limited: bool = False
-    distinct: bool = False
-    windowed: bool = False
-    from_clause: sa.FromClause | None = None  # set when the relation is a bare table scan
-    source: str = ""  # a readable description for errors
-    # columns of the FROM clause that a projection left out: WHERE and ORDER BY may still
-    # use them, as SQL allows, until the relation is wrapped in a subquery
-    hidden: dict[str, Element] = field(default_factory=dict)
+    __slots__ = (
+        "_select",
+        "ambiguous",
+        "base",
+        "columns",
+        "distinct",
+        "from_clause",
+        "grouped",
+        "hidden",
+        "limited",
+        "qualifiers",
+        "source",
+        "windowed",
+    )
+
+    def __init__(
+        self,
+        select: sa.Select[Any] | None,
+        columns: dict[str, Element],
+        qualifiers: dict[str, dict[str, str]] | None = None,
+        ambiguous: set[str] | None = None,
+        grouped: bool = False,
+        limited: bool = False,
+        distinct: bool = False,
+        windowed: bool = False,
+        from_clause: sa.FromClause | None = None,  # set when the relation is a bare table scan
+        source: str = "",  # a readable description for errors
+        hidden: dict[str, Element] | None = None,
+        base: sa.FromClause | None = None,
+    ) -> None:
+        if select is None and base is None:  # pragma: no cover - a compiler bug
+            raise CompilationError("internal error: a relation needs a statement or a FROM clause")
+        self._select = select
+        self.columns = columns
+        self.qualifiers = {} if qualifiers is None else qualifiers
+        self.ambiguous = set() if ambiguous is None else ambiguous
+        self.grouped = grouped
+        self.limited = limited
+        self.distinct = distinct
+        self.windowed = windowed
+        self.from_clause = from_clause
+        self.source = source
+        # columns of the FROM clause that a projection left out: WHERE and ORDER BY may still
+        # use them, as SQL allows, until the relation is wrapped in a subquery
+        self.hidden = {} if hidden is None else hidden
+        self.base = base
+
+    @property
+    def select(self) -> sa.Select[Any]:
+        """The statement so far (built on first use for a plain ``SELECT ... FROM base``)."""
+        select = self._select
+        if select is None:
+            assert self.base is not None
+            built: sa.Select[Any] = sa.select(*self.labeled())
+            if isinstance(self.base, sa.Join):  # a table or subquery is the FROM of its own columns
+                built = built.select_from(self.base)
+            self._select = select = built
+        return select
+
+    def replace(self, **changes: Any) -> Relation:
+        """A copy with some attributes changed (``select=`` replaces the statement).
+
+        Example:
+            >>> rel = Relation(sa.select(sa.column("a")), {"a": sa.column("a")})
+            >>> rel.replace(limited=True).limited, rel.limited
+            (True, False)
+        """
+        out = object.__new__(Relation)
+        for name in Relation.__slots__:
+            object.__setattr__(out, name, getattr(self, name))
+        select = changes.pop("select", None)
+        if select is not None:
+            out._select = select
+        for name, value in changes.items():
+            setattr(out, name, value)
+        return out
+
+    def over(self, labeled: list[Element], exprs: Iterable[Element]) -> sa.Select[Any]:
+        """``SELECT labeled`` over this relation's FROM clause, keeping its WHERE and the rest.
+
+        What ``select.with_only_columns(*labeled, maintain_column_froms=True)`` gives, without
+        building the statement first when it is a plain ``SELECT ... FROM base``.
+        """
+        base = self.base
+        if self._select is not None or base is None:
+            return self.select.with_only_columns(*labeled, maintain_column_froms=True)
+        select = sa.select(*labeled)
+        if isinstance(base, sa.Join) or not all(getattr(e, "table", None) is base for e in exprs):
+            select = select.select_from(base)  # an output that reads no column of base keeps it
+        return select
 
     def labeled(self) -> list[Element]:
         """The output columns, each labeled with its name where it needs one."""
@@ -307,13 +388,14 @@ class Compiler:
     def plan_Table(self, plan: p.Table) -> Relation:
         assert self._catalog is not None
         table = self._catalog.table(plan.name, plan.schema)
-        columns = {c.name: c for c in table.c}
+        columns: dict[str, Element] = {c.name: c for c in table.c}
         return Relation(
-            select=sa.select(*table.c),
-            columns=dict(columns),
+            None,
+            columns,
             qualifiers={plan.name: {name: name for name in columns}},
             from_clause=table,
             source=f"table '{plan.name}'",
+            base=table,
         )
 
     def plan_RawSQL(self, plan: p.RawSQL) -> Relation:
@@ -347,9 +429,9 @@ class Compiler:
         return value
 
     def _from_subquery(self, sub: sa.Subquery, *, source: str, qualifier: str | None = None) -> Relation:
-        columns = {c.name: c for c in sub.c}
+        columns: dict[str, Element] = {c.name: c for c in sub.c}
         qualifiers = {qualifier: {c: c for c in columns}} if qualifier else {}
-        return Relation(sa.select(*sub.c), dict(columns), qualifiers=qualifiers, source=source)
+        return Relation(None, columns, qualifiers=qualifiers, source=source, base=sub)
 
     def wrap(self, rel: Relation, alias: str | None = None) -> Relation:
         """Turn a relation into ``SELECT ... FROM (previous) AS alias`` so it can be built on."""
@@ -374,7 +456,7 @@ class Compiler:
                 suggestion="aggregate first with group_by(...).agg(...), then filter on the result",
             )
         select = rel.select.having(predicate) if rel.grouped else rel.select.where(predicate)
-        return dataclasses.replace(rel, select=select, from_clause=None)
+        return rel.replace(select=select, from_clause=None)
 
     def plan_Project(self, plan: p.Project) -> Relation:
         rel = self.relation(plan.child)
@@ -399,9 +481,8 @@ class Compiler:
             raise ValidationError("select() needs at least one column", suggestion="select('*') keeps every column")
         labeled = [_label(expr, name) for name, expr in columns.items()]
         hidden = {k: v for k, v in {**rel.hidden, **rel.columns}.items() if k not in columns}
-        return dataclasses.replace(
-            rel,
-            select=rel.select.with_only_columns(*labeled, maintain_column_froms=True),
+        return rel.replace(
+            select=rel.over(labeled, columns.values()),
             columns=columns,
             qualifiers=qualifiers,
             hidden={} if aggregated else hidden,
@@ -445,9 +526,8 @@ class Compiler:
             q: {c: o for c, o in m.items() if rel.columns.get(o) is columns.get(o)} for q, m in rel.qualifiers.items()
         }
         labeled = [_label(expr, name) for name, expr in columns.items()]
-        return dataclasses.replace(
-            rel,
-            select=rel.select.with_only_columns(*labeled, maintain_column_froms=True),
+        return rel.replace(
+            select=rel.over(labeled, columns.values()),
             columns=columns,
             qualifiers=qualifiers,
             windowed=windowed,
@@ -464,9 +544,8 @@ class Compiler:
             raise ValidationError("drop() would remove every column", suggestion="keep at least one column")
         qualifiers = {q: {c: o for c, o in m.items() if o in columns} for q, m in rel.qualifiers.items()}
         labeled = [_label(expr, name) for name, expr in columns.items()]
-        return dataclasses.replace(
-            rel,
-            select=rel.select.with_only_columns(*labeled, maintain_column_froms=True),
+        return rel.replace(
+            select=rel.over(labeled, columns.values()),
             columns=columns,
             qualifiers=qualifiers,
             from_clause=None,
@@ -481,9 +560,8 @@ class Compiler:
         columns = {mapping.get(k, k): v for k, v in rel.columns.items()}
         qualifiers = {q: {c: mapping.get(o, o) for c, o in m.items()} for q, m in rel.qualifiers.items()}
         labeled = [_label(expr, name) for name, expr in columns.items()]
-        return dataclasses.replace(
-            rel,
-            select=rel.select.with_only_columns(*labeled, maintain_column_froms=True),
+        return rel.replace(
+            select=rel.over(labeled, columns.values()),
             columns=columns,
             qualifiers=qualifiers,
             from_clause=None,
@@ -509,7 +587,7 @@ class Compiler:
                 )
             columns[name] = self._expr_in(rel, node)
         labeled = [_label(expr, name) for name, expr in columns.items()]
-        select = rel.select.with_only_columns(*labeled, maintain_column_froms=True)
+        select = rel.over(labeled, columns.values())
         if select._order_by_clauses:  # each generative call copies the statement: skip no-ops
             select = select.order_by(None)
         if keys:
@@ -524,7 +602,7 @@ class Compiler:
         for key in plan.keys:
             terms.extend(self.order_terms(key, self._expr_in(rel, key.arg)))
         select = rel.select.order_by(None) if rel.select._order_by_clauses else rel.select
-        return dataclasses.replace(rel, select=select.order_by(*terms), from_clause=None)
+        return rel.replace(select=select.order_by(*terms), from_clause=None)
 
     def order_terms(self, key: n.SortKey, expr: Element) -> list[Any]:
         """The ORDER BY terms for one sort key; dialects without NULLS FIRST override this."""
@@ -549,13 +627,13 @@ class Compiler:
         select = rel.select.limit(limit)
         if offset or select._offset_clause is not None:
             select = select.offset(offset or None)
-        return dataclasses.replace(rel, select=select, limited=True, from_clause=None)
+        return rel.replace(select=select, limited=True, from_clause=None)
 
     def plan_Distinct(self, plan: p.Distinct) -> Relation:
         rel = self.relation(plan.child)
         if rel.limited:
             rel = self.wrap(rel)
-        return dataclasses.replace(rel, select=rel.select.distinct(), distinct=True, from_clause=None)
+        return rel.replace(select=rel.select.distinct(), distinct=True, from_clause=None)
 
     def plan_DropDuplicates(self, plan: p.DropDuplicates) -> Relation:
         rel = self.relation(plan.child)
@@ -576,11 +654,12 @@ class Compiler:
             aliased = rel.from_clause.alias(plan.alias)
             columns = {c.name: c for c in aliased.c}
             return Relation(
-                sa.select(*aliased.c),
+                None,
                 columns,
                 qualifiers={plan.alias: {c: c for c in columns}},
                 from_clause=aliased,
                 source=f"'{plan.alias}'",
+                base=aliased,
             )
         sub = rel.select.subquery(plan.alias)
         out = self._from_subquery(sub, source=f"'{plan.alias}'", qualifier=plan.alias)
@@ -595,18 +674,19 @@ class Compiler:
             # second use, so no parameter numbers are spent here
             if seen[0] != plan:
                 raise _same_name(plan.name)
-            return dataclasses.replace(seen[1], columns=dict(seen[1].columns))
+            return seen[1].replace(columns=dict(seen[1].columns))
         rel = self.relation(plan.child)
         if plan.name in self._ctes:  # a CTE of the same name inside this one's input
             raise _same_name(plan.name)
         cte = rel.select.cte(plan.name)
         columns: dict[str, Element] = {c.name: c for c in cte.c}
         out = Relation(
-            sa.select(*cte.c),
+            None,
             columns,
             qualifiers={plan.name: {c: c for c in columns}},
             from_clause=cte,
             source=f"'{plan.name}'",
+            base=cte,
         )
         self._ctes[plan.name] = (plan, out)
         return out
@@ -615,9 +695,7 @@ class Compiler:
         rel = self.relation(plan.child)
         if rel.limited or rel.distinct or rel.grouped or rel.windowed:
             rel = self.wrap(rel)
-        return dataclasses.replace(
-            rel, select=rel.select.where(self.sample_predicate(plan.fraction, plan.seed)), from_clause=None
-        )
+        return rel.replace(select=rel.select.where(self.sample_predicate(plan.fraction, plan.seed)), from_clause=None)
 
     def sample_predicate(self, fraction: float, seed: int | None) -> Element:
         """A predicate true for about `fraction` of the rows."""
@@ -657,8 +735,7 @@ class Compiler:
                     f"right has {list(right.columns)}",
                     suggestion="select or rename columns so both sides match",
                 )
-            right = dataclasses.replace(
-                right,
+            right = right.replace(
                 select=right.select.with_only_columns(
                     *[_label(right.columns[c], c) for c in names], maintain_column_froms=True
                 ),
@@ -769,14 +846,13 @@ class Compiler:
             right_names[name] = out
         for q, m in right.qualifiers.items():
             qualifiers.setdefault(q, {}).update({c: right_names.get(o, o) for c, o in m.items()})
-        labeled = [_label(expr, name) for name, expr in columns.items()]
-        select = sa.select(*labeled).select_from(joined)
         return Relation(
-            select,
+            None,
             columns,
             qualifiers=qualifiers,
             ambiguous=ambiguous - set(plan.using),
             source="the join",
+            base=joined,
         )
 
     def _joinable(self, rel: Relation, prefix: str, *, force: bool = False) -> tuple[sa.FromClause, Relation]:
@@ -863,7 +939,7 @@ class Compiler:
             raise ValidationError(f"a {plan.how} join needs on=", suggestion="join(other, on='id', how='semi')")
         exists = sa.exists(sa.select(sa.literal(1)).select_from(right_from).where(cond))
         predicate = exists if plan.how == "semi" else ~exists
-        return dataclasses.replace(left, select=left.select.where(predicate), from_clause=None)
+        return left.replace(select=left.select.where(predicate), from_clause=None)
 
     # -------------------------------------------------------------------------------- columns
 
