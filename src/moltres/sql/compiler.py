@@ -39,7 +39,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from moltres.expressions import nodes as n
 from moltres.logical import plan as p
-from moltres.logical.rewrites import iter_nodes, literal_is_big
+from moltres.logical.rewrites import literal_is_big
 from moltres.sql.catalog import Catalog
 from moltres.sql.types import parse_type
 from moltres.utils.exceptions import (
@@ -146,8 +146,15 @@ class Relation:
             (True, False)
         """
         out = object.__new__(Relation)
-        for name in Relation.__slots__:
-            object.__setattr__(out, name, getattr(self, name))
+        # attribute by attribute: a loop over __slots__ with getattr costs twice as much
+        out._select, out.columns, out.qualifiers, out.ambiguous = (
+            self._select,
+            self.columns,
+            self.qualifiers,
+            self.ambiguous,
+        )
+        out.grouped, out.limited, out.distinct, out.windowed = self.grouped, self.limited, self.distinct, self.windowed
+        out.from_clause, out.source, out.hidden, out.base = self.from_clause, self.source, self.hidden, self.base
         select = changes.pop("select", None)
         if select is not None:
             out._select = select
@@ -324,6 +331,11 @@ class Compiler:
 
     _dispatch = _Dispatch()
     _dispatch_table: ClassVar[dict[type, Callable[..., Any]]]
+    _plan_methods: ClassVar[dict[type, Callable[..., Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plan_methods = {}  # plan class -> this compiler class's plan_<Name> method
 
     def __init__(self, dialect: sa.engine.Dialect) -> None:
         self.dialect = dialect
@@ -334,6 +346,7 @@ class Compiler:
         self._star_scope: Relation | None = None
         self._unique_params = False
         self._ctes: dict[str, tuple[p.WithCTE, Relation]] = {}
+        self._visit = self._dispatch
 
     # -------------------------------------------------------------------------------- entry
 
@@ -380,10 +393,14 @@ class Compiler:
 
     def relation(self, plan: p.Plan) -> Relation:
         """Compile a plan node into a :class:`Relation`."""
-        method = getattr(self, f"plan_{type(plan).__name__}", None)
-        if method is None:  # pragma: no cover - every plan class has a method
-            raise CompilationError(f"no rule to compile {type(plan).__name__}", dialect=self.name)
-        return method(plan)  # type: ignore[no-any-return]
+        cls = plan.__class__
+        method = self._plan_methods.get(cls)
+        if method is None:
+            method = getattr(type(self), f"plan_{cls.__name__}", None)
+            if method is None:  # pragma: no cover - every plan class has a method
+                raise CompilationError(f"no rule to compile {cls.__name__}", dialect=self.name)
+            self._plan_methods[cls] = method
+        return method(self, plan)  # type: ignore[no-any-return]
 
     def plan_Table(self, plan: p.Table) -> Relation:
         assert self._catalog is not None
@@ -1003,26 +1020,30 @@ class Compiler:
     def _has(node: n.Node, kinds: tuple[type, ...], *, skip_windows: bool = False) -> bool:
         if node.__class__ in _LEAVES:  # the usual select("name"): nothing below to walk
             return isinstance(node, kinds)
-        if skip_windows:
-            stack: list[Any] = [node]
-            while stack:
-                obj = stack.pop()
-                if isinstance(obj, n.Over):
-                    continue
-                if isinstance(obj, kinds):
-                    return True
-                if isinstance(obj, n.Node):
-                    stack.extend(getattr(obj, f) for f in _field_names(obj))
-                elif isinstance(obj, tuple):
-                    stack.extend(obj)
-            return False
-        return any(isinstance(x, kinds) for x in iter_nodes(node))
+        stack: list[Any] = [node]
+        while stack:
+            obj = stack.pop()
+            if skip_windows and isinstance(obj, n.Over):
+                continue
+            if isinstance(obj, kinds):
+                return True
+            if isinstance(obj, n.Node):
+                stack.extend([getattr(obj, f) for f in _field_names(obj)])
+            elif isinstance(obj, tuple):
+                stack.extend(obj)
+        return False
 
     # -------------------------------------------------------------------------------- expressions
 
     def expr(self, node: n.Node) -> Element:
         """Compile an expression node: children first, in field order, then the node itself."""
-        method = self._dispatch.get(type(node))
+        cls = node.__class__
+        method = self._visit.get(cls)
+        if method is not None and cls not in self.unsupported:  # the usual case, first
+            if cls in _LEAVES:
+                return method(self, node)  # type: ignore[no-any-return]
+            kwargs = {f: self._child(getattr(node, f)) for f in _field_names(node)}
+            return method(self, node, **kwargs)  # type: ignore[no-any-return]
         if type(node) in self.unsupported:
             raise UnsupportedOperationError(
                 f"{type(node).__name__} is not available on {self.name}",
