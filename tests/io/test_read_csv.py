@@ -8,7 +8,7 @@ import gzip
 import lzma
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -314,7 +314,7 @@ def test_blank_lines_are_skipped(db: Database, tmp_path: Path) -> None:
 
 # Files every parser reads alike, and files the databases' own parsers would read otherwise:
 # whichever path moltres takes, the rows are those of its Python parser.
-ALIKE: dict[str, tuple[str, dict[str, str]]] = {
+ALIKE: dict[str, tuple[str, dict[str, Any]]] = {
     "typed": (
         "i,f,b,d,ts,tz,s\n"
         "1,1.5,true,2024-01-05,2024-01-05 10:00:00,2024-01-05T10:00:00+02:00,x\n"
