@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from typing_extensions import Self
 
+from moltres.dataframe.grouped import GroupedData
 from moltres.expressions import nodes as n
 from moltres.expressions.column import Column, column_of, to_node
 from moltres.logical import plan as p
@@ -19,7 +20,6 @@ from moltres.sql.compiler import LEFT, RIGHT, validate_identifiers
 from moltres.utils.exceptions import ValidationError
 
 if TYPE_CHECKING:
-    from moltres.dataframe.grouped import GroupedData
     from moltres.dataframe.writer import DataFrameWriter
 
 __all__ = ["Frame"]
@@ -121,7 +121,7 @@ class Frame(Generic[E]):
             cols = tuple(cols[0])
         if not cols:
             return self
-        return self._with(p.Project(self._plan, tuple(_column_expr(c) for c in cols)))
+        return self._with(p.Project(self._plan, tuple([_column_expr(c) for c in cols])))
 
     def select_expr(self, *exprs: str) -> Self:
         """Select SQL expression strings such as ``"price * qty AS total"`` (parsed, never pasted).
@@ -233,7 +233,7 @@ class Frame(Generic[E]):
             cols = tuple(cols[0])
         if not cols:
             raise ValidationError("order_by() needs at least one column", suggestion="order_by('name')")
-        return self._with(p.Sort(self._plan, tuple(_sort_key(c, ascending) for c in cols)))
+        return self._with(p.Sort(self._plan, tuple([_sort_key(c, ascending) for c in cols])))
 
     sort = order_by
     orderBy = order_by
@@ -470,11 +470,9 @@ class Frame(Generic[E]):
             >>> db.table("orders").group_by("user_id").agg(F.sum("amount").alias("total")).order_by("user_id").first()
             {'user_id': 1, 'total': 30.0}
         """
-        from moltres.dataframe.grouped import GroupedData
-
         if len(cols) == 1 and isinstance(cols[0], (list, tuple)):
             cols = tuple(cols[0])
-        return GroupedData(self, tuple(_column_expr(c) for c in cols))
+        return GroupedData(self, tuple([_column_expr(c) for c in cols]))
 
     groupBy = group_by
     groupby = group_by

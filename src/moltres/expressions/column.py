@@ -38,6 +38,7 @@ _SCALAR_TYPES = (
     dt.timedelta,
     type(None),
 )
+_SCALARS = frozenset(_SCALAR_TYPES)
 
 ColumnLike = "Column | str"
 
@@ -49,6 +50,9 @@ def to_node(value: object) -> n.Node:
         >>> to_node(3)
         Lit(value=3, kind=<class 'int'>)
     """
+    kind = value.__class__
+    if kind in _SCALARS:  # the usual literal first (exact classes; subclasses take the long way)
+        return n.Lit(value, kind)  # type: ignore[arg-type]  # kind is one of the scalar classes
     if isinstance(value, Column):
         return value.node
     if isinstance(value, n.Node):
