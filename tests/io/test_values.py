@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -120,3 +121,63 @@ def test_dates_infer_and_convert_back(d: dt.date) -> None:
     text = d.isoformat()
     assert infer_text_type([text]) == "DATE"
     assert text_converter(parse_type("DATE"))(text) == d
+
+
+_SPELLINGS = st.sampled_from(
+    [
+        "1",
+        "-2",
+        " +3 ",
+        "2.5",
+        "1e3",
+        ".5",
+        "NaN",
+        "-Infinity",
+        "true",
+        "FALSE",
+        "2024-01-02",
+        " 2024-02-29",
+        "2024-02-30",
+        "2024-01-02 10:00",
+        "2024-01-02T10:00:01.5",
+        "2024-01-02 25:00",
+        "2024-01-02T10:00:00Z",
+        "2024-01-02 10:00+0100",
+        "x",
+        "007",
+        "9" * 18,
+        "-" + "9" * 19,
+        str(2**63),
+        "\x00",
+        "1\n2",
+    ]
+)
+
+
+@given(st.lists(st.one_of(_SPELLINGS, st.text(max_size=5)), max_size=8))
+def test_inference_of_a_whole_column_agrees_with_value_by_value(values: list[str]) -> None:
+    from moltres.io.values import _text_type
+
+    expected: str | None = None
+    for value in values:
+        if value:
+            expected = merge_types(expected, _text_type(value))
+    assert infer_text_type(values) == (expected or "TEXT")
+
+
+@pytest.mark.parametrize(
+    "spell",
+    [
+        str,
+        lambda i: f"{i}.{i}e-{i % 3}",
+        lambda i: "True" if i % 2 else "false",
+        lambda i: (dt.date(2000, 1, 1) + dt.timedelta(days=i)).isoformat(),
+        lambda i: f"2024-01-02T10:{i % 60:02d}:00.{i}",
+        lambda i: f" 2024-01-02 10:00:{i % 60:02d}+0{i % 10}:30 ",
+    ],
+)
+def test_inference_of_a_long_column_that_ends_badly_is_quick(spell: Any) -> None:
+    # a pattern that matched a value in several ways would take exponential time here
+    values = [spell(i) for i in range(3000)]
+    assert infer_text_type(values) != "TEXT"
+    assert infer_text_type([*values, "oops"]) == "TEXT"

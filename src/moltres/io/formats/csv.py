@@ -29,6 +29,7 @@ import csv
 import datetime as dt
 import decimal
 import io
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -149,16 +150,14 @@ class CsvFile(FileReader):
     def infer(self) -> list[ColumnDef]:
         """Columns typed from the first :attr:`infer_rows` rows (all rows when None)."""
         names = self.names()
-        samples: list[list[str]] = [[] for _ in names]
         with self._text() as text:
             records = self._records(text)
             if self.options.header:
                 next(records, None)
-            for count, (_, fields) in enumerate(records):
-                if self.infer_rows is not None and count >= self.infer_rows:
-                    break
-                for i, value in enumerate(fields[: len(names)]):
-                    samples[i].append(value)
+            rows = [fields for _, fields in itertools.islice(records, self.infer_rows)]
+        # rows as columns; a short row's missing fields are NULL, a long row's extra ones ignored
+        samples = list(itertools.zip_longest(*rows, fillvalue=self.options.null_value))[: len(names)]
+        samples += [()] * (len(names) - len(samples))
         return [column(n, infer_text_type(s, self.options.nulls)) for n, s in zip(names, samples, strict=True)]
 
     # ---------------------------------------------------------------------------------- loading
