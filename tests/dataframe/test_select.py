@@ -149,3 +149,20 @@ def test_integer_literals_beyond_32_bits(db: Database) -> None:
     assert table.where(col("id") == -(2**35)).select("n").collect() == [{"n": 3}]
     assert table.where(col("id").isin([2**40, 7])).count() == 2
     assert table.select((col("n") + 2**33).alias("m")).order_by("m").collect()[0] == {"m": 2**33 + 1}
+
+
+def test_time_zone_aware_timestamps_come_back_as_the_same_instant(db: Database) -> None:
+    import datetime as dt
+
+    if db.dialect_name == "mysql":
+        pytest.skip("MariaDB has no time-zone-aware timestamp type")
+    instant = dt.datetime(2024, 1, 1, 12, 30, tzinfo=dt.timezone.utc)
+    db.create_table("events", [column("id", "INTEGER"), column("at", "TIMESTAMP WITH TIME ZONE")]).collect()
+    db.insert("events", [{"id": 1, "at": instant}])
+    (row,) = db.table("events").collect()
+    value = row["at"]
+    if db.dialect_name == "sqlite":  # no time zones: SQLAlchemy stores the UTC wall time
+        assert value == instant.replace(tzinfo=None)
+    else:
+        assert value == instant and value.utcoffset() is not None
+    assert db.table("events").where(col("at") == instant).select("id").collect() == [{"id": 1}]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,7 +29,35 @@ def offline_dialect() -> sa.engine.Dialect:
     from duckdb_engine import Dialect
 
     # the placeholder style duckdb_engine gives its connections ($1), not its base's default
-    return Dialect(paramstyle=Dialect.import_dbapi().paramstyle)
+    dialect = Dialect(paramstyle=Dialect.import_dbapi().paramstyle)
+    quote_keywords(dialect)
+    return dialect
+
+
+@functools.cache
+def _keywords() -> frozenset[str]:
+    import duckdb
+
+    with duckdb.connect(":memory:") as connection:
+        rows = connection.execute(
+            "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'"
+        ).fetchall()
+    return frozenset(name for (name,) in rows)
+
+
+def quote_keywords(dialect: sa.engine.Dialect) -> None:
+    """Make the dialect quote every identifier DuckDB's parser reserves.
+
+    duckdb_engine quotes PostgreSQL's reserved words, but DuckDB reserves more (``at``, for
+    ``AT TIME ZONE``): a column named ``at`` must be written ``"at"``.
+
+    Example:
+        >>> dialect = offline_dialect()
+        >>> dialect.identifier_preparer.quote("at"), dialect.identifier_preparer.quote("name")
+        ('"at"', 'name')
+    """
+    preparer = dialect.identifier_preparer
+    preparer.reserved_words = preparer.reserved_words | _keywords()
 
 
 class DuckDBCompiler(PostgreSQLCompiler):
@@ -101,6 +130,9 @@ class DuckDBRules(Rules):
     compiler_class = DuckDBCompiler
     driver_extras: ClassVar[dict[str, str]] = {"duckdb_engine": "duckdb"}
     supports_savepoints = False
+
+    def configure_engine(self, engine: sa.Engine) -> None:
+        quote_keywords(engine.dialect)
 
     def idle_after_read(self, dbapi_connection: Any) -> bool:
         # DuckDB runs each statement in its own transaction unless BEGIN was sent, and a direct
