@@ -137,13 +137,13 @@ import pytest
 from moltres import column
 
 def test_writes(moltres_db):
-    moltres_db.create_table("t", [column("a", "INTEGER")]).collect()
-    moltres_db.insert("t", [{"a": 1}])
-    assert moltres_db.table("t").count() == 1
+    moltres_db.create_table("isolation_probe", [column("a", "INTEGER")]).collect()
+    moltres_db.insert("isolation_probe", [{"a": 1}])
+    assert moltres_db.table("isolation_probe").count() == 1
 
 def test_sees_nothing(moltres_db):
-    assert "t" not in moltres_db.tables()
-    moltres_db.create_table("t", [column("a", "INTEGER")]).collect()
+    assert "isolation_probe" not in moltres_db.tables()
+    moltres_db.create_table("isolation_probe", [column("a", "INTEGER")]).collect()
 
 def test_fails_after_writing(moltres_db):
     moltres_db.create_table("u", [column("a", "INTEGER")]).collect()
@@ -163,7 +163,7 @@ def test_each_backend_isolates_tests_and_cleans_up_after_failures(backend, dsn, 
     result = run_pytest(f"--moltres-dsn={dsn}")
     result.assert_outcomes(passed=2, failed=1)
     with connect(dsn) as db:  # the configured database itself was never changed
-        assert not {"t", "u"} & set(db.tables())
+        assert not {"isolation_probe", "u"} & set(db.tables())
     if isinstance(backend, ServerBackend):
         assert namespaces(backend) <= before  # MariaDB's per-test databases were dropped
 
@@ -194,16 +194,16 @@ def test_async_fixture_on_each_backend(backend, dsn, pytester, run_pytest):
         def test_async(moltres_async_db, moltres_backend):
             async def main():
                 db = await moltres_async_db
-                await db.create_table("t", [column("a", "INTEGER")]).collect()
-                await db.insert("t", [{"a": 1}, {"a": 2}])
-                return await db.table("t").count(), db.dialect_name
+                await db.create_table("isolation_probe", [column("a", "INTEGER")]).collect()
+                await db.insert("isolation_probe", [{"a": 1}, {"a": 2}])
+                return await db.table("isolation_probe").count(), db.dialect_name
 
             assert asyncio.run(main()) == (2, moltres_backend.name)
 
         def test_isolated(moltres_async_db):
             async def main():
                 db = await moltres_async_db
-                return "t" in await db.tables()
+                return "isolation_probe" in await db.tables()
 
             assert asyncio.run(main()) is False
         """
