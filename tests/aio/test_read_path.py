@@ -22,23 +22,14 @@ from moltres.table.schema import column
 from moltres.utils.exceptions import MoltresError, TableNotFoundError
 from tests.aio.conftest import pool_of
 from tests.conftest import async_dsn
-from tests.engine.test_read_path import ROWS  # the rows of the sync twin of these tests
+from tests.engine.test_read_path import COLUMNS, ROWS  # the table of the sync twin of these tests
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
 async def people(adb: AsyncDatabase) -> AsyncDatabase:
-    await adb.create_table(
-        "people",
-        [
-            column("id", "INTEGER", primary_key=True),
-            column("name", "TEXT"),
-            column("born", "DATE"),
-            column("score", "DOUBLE"),
-            column("active", "BOOLEAN"),
-        ],
-    )
+    await adb.create_table("people", COLUMNS)
     await adb.insert("people", ROWS)
     return adb
 

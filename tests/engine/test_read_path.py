@@ -28,18 +28,18 @@ ROWS: list[dict[str, Any]] = [
 ]
 
 
+COLUMNS = [
+    column("id", "INTEGER", primary_key=True),
+    column("name", "TEXT"),
+    column("born", "DATE"),
+    column("score", "DOUBLE"),
+    column("active", "BOOLEAN"),
+]
+
+
 @pytest.fixture
 def people(db: Database) -> Database:
-    db.create_table(
-        "people",
-        [
-            column("id", "INTEGER", primary_key=True),
-            column("name", "TEXT"),
-            column("born", "DATE"),
-            column("score", "DOUBLE"),
-            column("active", "BOOLEAN"),
-        ],
-    ).collect()
+    db.create_table("people", COLUMNS).collect()
     db.insert("people", ROWS)
     return db
 
