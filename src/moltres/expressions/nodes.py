@@ -15,7 +15,8 @@ import decimal
 import enum
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import MISSING, FrozenInstanceError, dataclass
+from types import CodeType, FunctionType
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
 from typing_extensions import dataclass_transform
@@ -28,15 +29,19 @@ Scalar: TypeAlias = (
 class Value:
     """Structural ``repr``, ``==`` and ``hash`` for the node and plan dataclasses, written once.
 
-    ``@dataclass`` would generate (and compile) these three methods for each of the ~90
-    classes when moltres is imported; read from the fields at call time instead, they cost
-    nothing at import and behave the same: equal when the class and every field are equal.
+    ``@dataclass`` would generate (and compile) these methods for each of the ~90 classes
+    when moltres is imported; read from the fields at call time instead, they cost nothing
+    at import and behave the same: equal when the class and every field are equal. Values
+    are immutable: setting or deleting a field raises ``dataclasses.FrozenInstanceError``.
 
     Example:
         >>> Col("a") == Col("a"), Col("a") == Col("a", "t"), hash(Col("a")) == hash(Col("a"))
         (True, False, True)
         >>> Col("a")
         Col(name='a', table=None)
+        >>> Col("a").name = "b"
+        Traceback (most recent call last):
+        dataclasses.FrozenInstanceError: cannot assign to field 'name'
     """
 
     __slots__ = ()
@@ -55,6 +60,15 @@ class Value:
 
     def __hash__(self) -> int:
         return hash(_getter(type(self))(self))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:  # copy and pickle rebuild through __init__
+        return type(self), _getter(type(self))(self)
 
 
 _GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
@@ -78,13 +92,44 @@ def _getter(cls: type) -> Callable[[Any], tuple[Any, ...]]:
     return getter
 
 
+# One compiled __init__ per list of field names, shared by every class with that list (most
+# nodes have one of a few: (arg,), (left, right), (child,) ...); each class gets its own
+# function object around it, with its own defaults.
+_INITS: dict[tuple[str, ...], CodeType] = {}
+
+
+def _init_code(names: tuple[str, ...]) -> CodeType:
+    code = _INITS.get(names)
+    if code is None:
+        # the names are the class's own field names, checked to be identifiers below
+        body = "".join(f"    _set(self, {name!r}, {name})\n" for name in names) or "    pass\n"
+        source = f"def __init__(self, {', '.join(names)}):\n{body}" if names else f"def __init__(self):\n{body}"
+        namespace: dict[str, Any] = {}
+        exec(source, {"_set": object.__setattr__}, namespace)
+        code = _INITS[names] = namespace["__init__"].__code__
+    return code
+
+
 T = TypeVar("T", bound=type)
 
 
 @dataclass_transform(frozen_default=True)
 def value(cls: T) -> T:
-    """Make `cls` a frozen, slotted dataclass with :class:`Value`'s repr, equality and hash."""
-    return dataclass(frozen=True, slots=True, repr=False, eq=False)(cls)  # type: ignore[return-value]
+    """Make `cls` an immutable, slotted dataclass with :class:`Value`'s repr, equality and hash.
+
+    The dataclass machinery records the fields (``dataclasses.fields`` works) and adds the
+    slots; the ``__init__`` is a shared one (see :func:`_init_code`) and immutability comes
+    from :class:`Value`, so that no code is generated per class at import.
+    """
+    made: Any = dataclass(init=False, repr=False, eq=False, slots=True)(cls)
+    fields = list(made.__dataclass_fields__.values())
+    names = tuple(f.name for f in fields)
+    assert all(name.isidentifier() for name in names)
+    defaults = tuple(f.default for f in fields if f.default is not MISSING)
+    init = FunctionType(_init_code(names), {"_set": object.__setattr__}, "__init__", defaults or None)
+    init.__qualname__ = f"{made.__qualname__}.__init__"
+    made.__init__ = init
+    return made  # type: ignore[no-any-return]
 
 
 @value
