@@ -457,7 +457,7 @@ class AsyncExecutor:
     async def fetch_all(self, plan: p.Plan, *, timeout: float | None = None) -> Rows:
         """Run a query and return every row as a dict."""
         timeout = self.state.timeout(timeout)
-        if timeout is None and self._direct_reads():
+        if timeout is None and self.runs_direct():
             compiled, params = await self._prepared(plan)
             driver = self.state.driver_statement(compiled)
             if driver is not None:
@@ -473,10 +473,11 @@ class AsyncExecutor:
         """The sync executor that runs direct reads on this engine (inside a greenlet)."""
         return Executor(self.engine.sync_engine, state=self.state, owns_engine=False)
 
-    def _direct_reads(self) -> bool:
+    def runs_direct(self) -> bool:
+        """Whether point reads may take the sync executor's direct path (see :meth:`Executor.runs_direct`)."""
         if self.closed or self._connection is not None or self._session is not None or self._tx.get() is not None:
             return False
-        return self._direct._direct_reads()  # nothing watches the engine's statements
+        return self._direct.runs_direct()  # nothing watches the engine's statements
 
     async def _prepared(self, plan: p.Plan) -> tuple[CompiledQuery, dict[str, Any]]:
         """Compile a plan on the loop when the caches hold all it needs, else with a connection."""

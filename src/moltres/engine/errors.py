@@ -78,6 +78,13 @@ def translate_error(
             sql=statement,
             suggestion="check for duplicate keys, NULLs in NOT NULL columns, or missing referenced rows",
         )
+    if kind == ErrorKind.ABORTED_TRANSACTION:
+        return ExecutionError(
+            f"an earlier statement failed, and the database ignores the rest of its transaction: {message}",
+            sql=statement,
+            suggestion="let the error leave the transaction() block (it rolls back), or wrap the statement "
+            "you expect to fail in its own `with db.transaction():` (a savepoint) to catch its error and go on",
+        )
     if isinstance(exc, sa.exc.OperationalError) and "connect" in message.lower():
         return DatabaseConnectionError(
             f"could not connect to {rules.name}: {message}",

@@ -29,13 +29,16 @@ from moltres.utils.exceptions import CompilationError, MoltresError
 
 __all__ = [
     "Connect",
+    "DriverWrite",
     "Executor",
     "Outcome",
     "QueryState",
     "Rows",
+    "direct_form",
     "explain_plan",
     "fetch_rows",
     "on",
+    "one_statement",
     "open_savepoint",
     "prepare_on",
     "row_shaper",
@@ -78,6 +81,28 @@ def savepoint_needed(rules: Rules, work: Callable[..., Any]) -> bool:
     if not rules.supports_savepoints:
         return False
     return rules.transactional_ddl or work not in _SCHEMA_CHANGES
+
+
+#: What a one-statement write runs on the driver: SQL text and its parameters in the driver's format.
+DriverWrite = tuple[str, Any]
+_DIRECT_FORMS: dict[Callable[..., Any], Callable[..., DriverWrite | None]] = {}
+
+
+def direct_form(form: Callable[..., DriverWrite | None]) -> Callable[[W], W]:
+    """Give a unit of work (for ``atomic``) a one-statement form for writes outside a transaction.
+
+    ``form(connect, *args)`` takes the work's arguments (``connect`` lends a connection for
+    reflection) and returns the statement's SQL and driver parameters, or None when the work
+    needs more than one statement. Outside a transaction the executor then runs that one
+    statement on a pooled DB-API connection, committing by itself: no BEGIN and COMMIT
+    round trips, no SQLAlchemy Connection. A single statement is atomic on its own.
+    """
+
+    def mark(work: W) -> W:
+        _DIRECT_FORMS[work] = form
+        return work
+
+    return mark
 
 
 @dataclass(frozen=True)
@@ -194,17 +219,17 @@ class DriverStatement:
         self.dialect = dialect
 
     @classmethod
-    def of(cls, compiled: CompiledQuery, dialect: sa.engine.Dialect) -> DriverStatement | None:
-        """The driver form of `compiled`, or None when it needs SQLAlchemy at execution time.
+    def of(cls, statement: Any, dialect: sa.engine.Dialect, width: int = 0) -> DriverStatement | None:
+        """The driver form of a Core `statement` returning `width` columns, or None when it needs SQLAlchemy.
 
         Expanding parameters (``IN`` lists) and escaped parameter names are rendered per
         execution by SQLAlchemy, so those statements keep going through it.
         """
-        form = compiled.statement.compile(dialect=dialect)
+        form = statement.compile(dialect=dialect)
         if form.post_compile_params or form.literal_execute_params or form.escaped_bind_names:
             return None
         result_columns = form._result_columns
-        if len(result_columns) != len(compiled.columns):
+        if len(result_columns) != width:
             return None
         names = form.positiontup if dialect.positional else list(form.bind_names.values())
         if names is None:
@@ -368,9 +393,37 @@ class QueryState:
         """The driver form of a compiled query (see :class:`DriverStatement`), built once."""
         entry = self._driver.get(id(compiled))
         if entry is None or entry[0] is not compiled:
-            entry = (compiled, DriverStatement.of(compiled, self.dialect))
+            entry = (compiled, DriverStatement.of(compiled.statement, self.dialect, len(compiled.columns)))
             self._driver[id(compiled)] = entry
         return entry[1]
+
+    def memo(self, key: Any, build: Callable[[], T]) -> T:
+        """A value built once per `key`, kept with the compiled statements until a schema change.
+
+        Example:
+            >>> db.executor.state.memo(("doc", 1), lambda: "built")
+            'built'
+            >>> db.executor.state.memo(("doc", 1), lambda: "built again")
+            'built'
+        """
+        cache_key = (_Statement, key)
+        found = self._compiled.get(cache_key, _Statement)
+        if found is _Statement:
+            found = build()
+            if len(self._compiled) >= _CACHE_SIZE:
+                self._compiled.clear()
+                self._driver.clear()
+            self._compiled[cache_key] = found
+        return found  # type: ignore[no-any-return]
+
+    def driver_write(self, statement: Any, params: dict[str, Any]) -> DriverWrite | None:
+        """A cached UPDATE or DELETE (see :meth:`prepare_statement`) in the driver's terms, or None."""
+        entry = self._driver.get(id(statement))
+        if entry is None or entry[0] is not statement:
+            entry = (statement, DriverStatement.of(statement, self.dialect))
+            self._driver[id(statement)] = entry
+        driver = entry[1]
+        return None if driver is None else (driver.sql, driver.args(params))
 
     def _compile(self, compiler: Any, plan: p.Plan, connect: Connect) -> CompiledQuery:
         # compiling reflects tables and probes raw SQL (db.sql) on the database: its errors
@@ -456,12 +509,29 @@ def open_savepoint(conn: sa.Connection, state: QueryState) -> sa.NestedTransacti
     return conn.begin_nested()
 
 
+def one_statement(work: Callable[..., Any], connect: Connect, args: tuple[Any, ...]) -> DriverWrite | None:
+    """The single driver statement `work` comes down to (see :func:`direct_form`), if it is one.
+
+    Inside an open transaction such work runs without a SAVEPOINT: one statement is all or
+    nothing by itself. As with SQLAlchemy and Django, a statement that fails there aborts
+    the whole transaction on PostgreSQL; a ``transaction()`` block around it (a SAVEPOINT)
+    lets the caller catch its error and carry on.
+    """
+    form = _DIRECT_FORMS.get(work)
+    return None if form is None else form(connect, *args)
+
+
 def within(conn: sa.Connection, state: QueryState, work: Callable[..., T], *args: Any) -> T:
     """Run ``work(conn, *args)`` inside the transaction open on `conn`, all or nothing.
 
-    A SAVEPOINT around it undoes just this work on error, where the database has them and
-    the work is not DDL that commits by itself (see :func:`savepoint_needed`).
+    A SAVEPOINT around it undoes just this work on error, where the database has them, the
+    work is not DDL that commits by itself (see :func:`savepoint_needed`) and it is more than
+    one statement (see :func:`one_statement`).
     """
+    statement = one_statement(work, on(conn), args)
+    if statement is not None:
+        result = conn.exec_driver_sql(*statement)
+        return max(result.rowcount, 0)  # type: ignore[return-value]
     if not savepoint_needed(state.rules, work):
         return work(conn, *args)
     state.rules.begin_if_needed(conn)
@@ -577,6 +647,15 @@ class Executor:
         current = self._tx.get() or self._connection
         if current is None and self._session is not None:
             current = self._session.connection()
+        if work in _DIRECT_FORMS and self.state.query_timeout is None:
+            if current is None and self.runs_direct():
+                statement = _DIRECT_FORMS[work](self.connection, *args)
+                if statement is not None:
+                    return self._write_direct(*statement)  # type: ignore[return-value]
+            elif current is not None and self._owns(current) and self._unwatched():
+                statement = one_statement(work, on(current), args)
+                if statement is not None:
+                    return self._write_in(current, *statement)  # type: ignore[return-value]
         try:
             if current is not None:
                 return within(current, self.state, work, *args)
@@ -584,6 +663,54 @@ class Executor:
                 return work(conn, *args)
         except sa.exc.DBAPIError as exc:
             raise self.state.fail(exc) from None
+
+    def _owns(self, conn: sa.Connection) -> bool:
+        """Whether `conn` is the connection of a transaction this executor opened on its own engine."""
+        return self._connection is None and self._session is None and conn is self._tx.get()
+
+    def _write_in(self, conn: sa.Connection, sql: str, args: Any) -> int:
+        """Run one write on the DB-API connection of our open transaction; return the affected row count."""
+        fairy = conn.connection
+        try:
+            cursor = fairy.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql, args)
+                return max(cursor.rowcount, 0)
+            finally:
+                cursor.close()
+        except Exception as exc:
+            raise self._driver_error(exc, fairy, sql, invalidate=conn.invalidate) from None
+
+    def _write_direct(self, sql: str, args: Any) -> int:
+        """Run one write on a pooled DB-API connection, committed by itself; return the affected row count.
+
+        The statement runs in the driver's autocommit mode where it has one (PostgreSQL,
+        SQLite as moltres sets it up, DuckDB); a driver that opened a transaction for it
+        anyway (MySQL) is told to commit.
+        """
+        fairy = self._checkout()
+        try:
+            dbapi = fairy.dbapi_connection
+            rules = self.state.rules
+            with rules.autocommit(dbapi):
+                cursor = dbapi.cursor()
+                try:
+                    cursor.execute(sql, args)
+                    count: int = cursor.rowcount
+                finally:
+                    cursor.close()
+            committed = not rules.idle_after_read(dbapi)
+            if committed:
+                dbapi.commit()  # which leaves no transaction open: the pool's reset has nothing to undo
+        except Exception as exc:
+            error = self._driver_error(exc, fairy, sql)
+            fairy.close()  # the pool's reset rolls back whatever the failed statement left open
+            raise error from None
+        except BaseException:  # stopped mid-statement (Ctrl-C): the connection's state is unknown
+            fairy.invalidate()
+            raise
+        self._release(fairy, idle=committed)
+        return max(count, 0)
 
     def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run ``work(connection, *args)`` on a connection for reading (no transaction of its own)."""
@@ -602,7 +729,7 @@ class Executor:
     def fetch_all(self, plan: p.Plan, *, timeout: float | None = None) -> Rows:
         """Run a query and return every row as a dict."""
         timeout = self.state.timeout(timeout)
-        if timeout is None and self._direct_reads():
+        if timeout is None and self.runs_direct():
             compiled, params = self.state.prepare(plan, self.connection)
             driver = self.state.driver_statement(compiled)
             if driver is not None:
@@ -610,14 +737,30 @@ class Executor:
         with self.connection() as conn:
             return fetch_rows(conn, self.state, plan, timeout)
 
-    # Reads outside any transaction run straight on a pooled DB-API connection (see
-    # DriverStatement): no Connection, no BEGIN/ROLLBACK, no Row objects. Anything that
-    # watches or changes statements on the engine keeps them on SQLAlchemy's own path.
     _WATCHERS = ("before_execute", "after_execute", "before_cursor_execute", "after_cursor_execute")
 
-    def _direct_reads(self) -> bool:
+    def runs_direct(self) -> bool:
+        """Whether statements may run straight on a pooled DB-API connection now.
+
+        Reads (see :class:`DriverStatement`) and one-statement writes (see
+        :func:`direct_form`) outside any transaction skip SQLAlchemy's Connection, the
+        BEGIN/ROLLBACK around them and its Row objects. Inside a transaction, on a session's
+        or a lent connection, or when anything watches or changes statements on the engine
+        (logging, event listeners), they keep to SQLAlchemy's own path.
+
+        Example:
+            >>> db.executor.runs_direct()
+            True
+            >>> with db.transaction():
+            ...     db.executor.runs_direct()
+            False
+        """
         if self.closed or self._connection is not None or self._session is not None or self._tx.get() is not None:
             return False
+        return self._unwatched()
+
+    def _unwatched(self) -> bool:
+        """Whether nothing logs, watches or changes the statements run on the engine."""
         engine = self.engine
         if engine._should_log_info() or engine._should_log_debug():
             return False
@@ -626,14 +769,16 @@ class Executor:
         dispatch = engine.dispatch
         return not (any(getattr(dispatch, name) for name in self._WATCHERS) or engine.dialect.dispatch.handle_error)
 
-    def _driver_error(self, exc: BaseException, fairy: Any, sql: str) -> BaseException:
+    def _driver_error(
+        self, exc: BaseException, fairy: Any, sql: str, invalidate: Callable[[BaseException], None] | None = None
+    ) -> BaseException:
         dialect = self.engine.dialect
         dbapi_error = getattr(dialect.loaded_dbapi, "Error", None)
         if dbapi_error is None or not isinstance(exc, dbapi_error):
             return exc
         invalidated = bool(dialect.is_disconnect(exc, fairy.dbapi_connection, None))
         if invalidated:
-            fairy.invalidate(exc)
+            (invalidate or fairy.invalidate)(exc)
         wrapped = sa.exc.DBAPIError.instance(
             sql, None, exc, dbapi_error, connection_invalidated=invalidated, dialect=dialect
         )
@@ -737,16 +882,17 @@ class Executor:
         finally:
             self._release(fairy)
 
-    def _release(self, fairy: Any) -> None:
-        """Return a direct read's connection to the pool, skipping the pool's ROLLBACK when idle.
+    def _release(self, fairy: Any, *, idle: bool = False) -> None:
+        """Return a direct statement's connection to the pool, skipping the pool's ROLLBACK when idle.
 
         SQLAlchemy's own Connection does the same (``_close_special``) after it has ended its
-        transaction; a driver that cannot tell whether a transaction is open keeps the reset.
+        transaction; a driver that cannot tell whether a transaction is open keeps the reset,
+        unless the caller knows (`idle`: it has just committed).
         """
         close_idle = getattr(fairy, "_close_special", None)
         if close_idle is not None and fairy.dbapi_connection is not None:
             try:
-                idle = self.state.rules.idle_after_read(fairy.dbapi_connection)
+                idle = idle or self.state.rules.idle_after_read(fairy.dbapi_connection)
             except Exception:  # pragma: no cover - a driver attribute that raises: keep the reset
                 idle = False
             if idle:
@@ -762,7 +908,7 @@ class Executor:
         Rows are dicts, or tuples in column order if not `named` (no dict per row to build).
         """
         timeout = self.state.timeout(timeout)
-        if timeout is None and self._direct_reads():
+        if timeout is None and self.runs_direct():
             compiled, params = self.state.prepare(plan, self.connection)
             driver = self.state.driver_statement(compiled)
             if driver is not None:

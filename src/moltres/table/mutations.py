@@ -15,10 +15,11 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 
 from moltres.engine import operations
-from moltres.engine.executor import QueryState, on, schema_change
+from moltres.engine.executor import Connect, DriverWrite, QueryState, direct_form, on, schema_change
 from moltres.expressions import nodes as n
 from moltres.expressions.column import Column, to_node
 from moltres.sql.ddl import Verbatim
+from moltres.sql.dialects.base import insert_sql
 from moltres.utils.exceptions import ColumnNotFoundError, ValidationError
 
 __all__ = [
@@ -182,6 +183,53 @@ def row_tuples(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> tuple[list
     return names, values
 
 
+# Plain Python values the driver binds as they are; anything else (a dict or list stored as
+# JSON or a nested type, an object an adapter converts) takes the usual path.
+_PLAIN = frozenset({int, float, str, bool, bytes, type(None)})
+
+
+def _one_row_insert(
+    connect: Connect, state: QueryState, name: str, rows: Sequence[Mapping[str, Any]]
+) -> DriverWrite | None:
+    """A one-row insert as a single driver statement (see :func:`~moltres.engine.executor.direct_form`).
+
+    The statement and its columns' bind processors are built once per table and column list.
+    """
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    values = tuple(row.values())
+    if not values or not _PLAIN.issuperset(map(type, values)):
+        return None
+    columns = tuple(row)
+    sql, processors, keys = state.memo(
+        (insert_rows, name, columns), lambda: _insert_form(state, state.catalog(connect).table(name), columns)
+    )
+    if processors:
+        converted = list(values)
+        for i, processor in processors:
+            if converted[i] is not None:
+                converted[i] = processor(converted[i])
+        values = tuple(converted)
+    return sql, values if keys is None else dict(zip(keys, values, strict=True))
+
+
+def _insert_form(
+    state: QueryState, table: sa.Table, columns: tuple[str, ...]
+) -> tuple[str, tuple[tuple[int, Callable[[Any], Any]], ...], tuple[str, ...] | None]:
+    """The INSERT of `columns` in the driver's terms: its SQL, bind processors by position, parameter names."""
+    row_tuples(table, [dict.fromkeys(columns)])  # every column exists, or ColumnNotFoundError names it
+    dialect = state.dialect
+    processors = []
+    for i, column in enumerate(columns):
+        processor = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            processors.append((i, processor))
+    keys = tuple(f"p{i}" for i in range(len(columns))) if dialect.paramstyle == "named" else None
+    return insert_sql(dialect, table, columns), tuple(processors), keys
+
+
+@direct_form(_one_row_insert)
 def insert_rows(conn: sa.Connection, state: QueryState, name: str, rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert rows into table `name`, batched; return the count."""
     table = _table(state, conn, name)
@@ -256,20 +304,40 @@ def _prepare(
     return state.prepare_statement((kind, table.name, table.schema, keys), (*nodes, where), build)
 
 
+def _update(
+    state: QueryState, table: sa.Table, where: Column | str | None, values: Mapping[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    keys, nodes = _set_nodes(table, values)
+    return _prepare(state, table, "update", keys, nodes, _where_node(where))
+
+
+def _delete(state: QueryState, table: sa.Table, where: Column | str | None) -> tuple[Any, dict[str, Any]]:
+    return _prepare(state, table, "delete", (), (), _where_node(where))
+
+
+def _direct_update(
+    connect: Connect, state: QueryState, name: str, where: Column | str | None, values: Mapping[str, Any]
+) -> DriverWrite | None:
+    return state.driver_write(*_update(state, state.catalog(connect).table(name), where, values))
+
+
+def _direct_delete(connect: Connect, state: QueryState, name: str, where: Column | str | None) -> DriverWrite | None:
+    return state.driver_write(*_delete(state, state.catalog(connect).table(name), where))
+
+
+@direct_form(_direct_update)
 def update_rows(
     conn: sa.Connection, state: QueryState, name: str, where: Column | str | None, values: Mapping[str, Any]
 ) -> int:
     """``UPDATE name SET ... WHERE ...``; return the number of rows changed."""
-    table = _table(state, conn, name)
-    keys, nodes = _set_nodes(table, values)
-    stmt, params = _prepare(state, table, "update", keys, nodes, _where_node(where))
+    stmt, params = _update(state, _table(state, conn, name), where, values)
     return max(conn.execute(stmt, params).rowcount, 0)
 
 
+@direct_form(_direct_delete)
 def delete_rows(conn: sa.Connection, state: QueryState, name: str, where: Column | str | None) -> int:
     """``DELETE FROM name WHERE ...``; return the number of rows removed."""
-    table = _table(state, conn, name)
-    stmt, params = _prepare(state, table, "delete", (), (), _where_node(where))
+    stmt, params = _delete(state, _table(state, conn, name), where)
     return max(conn.execute(stmt, params).rowcount, 0)
 
 

@@ -239,15 +239,15 @@ def test_query_logger_stops_recording_and_resets(mem):
 def test_query_logger_listens_only_while_recording(mem):
     # a listener on the engine sends reads through SQLAlchemy (so it sees them); once the
     # last logger stops, reads take the direct driver path again
-    assert mem.executor._direct_reads()
+    assert mem.executor.runs_direct()
     outer = QueryLogger().start()
     with QueryLogger() as inner:
-        assert not mem.executor._direct_reads()
+        assert not mem.executor.runs_direct()
         mem.sql("SELECT 1 AS one").collect()
-    assert not mem.executor._direct_reads()  # the outer logger still records
+    assert not mem.executor.runs_direct()  # the outer logger still records
     mem.sql("SELECT 2 AS two").collect()
     outer.stop()
-    assert mem.executor._direct_reads()
+    assert mem.executor.runs_direct()
     assert (inner.count, outer.count) == (1, 2)
 
 

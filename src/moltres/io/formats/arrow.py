@@ -332,7 +332,7 @@ def _cursor_batches(
     server-side cursors). PostgreSQL reads a server-side cursor a batch per round trip;
     SQLite produces rows as they are fetched. The driver's own errors come out as they are.
     """
-    if not executor._direct_reads():  # the executor's own rule for reading past SQLAlchemy
+    if not executor.runs_direct():  # the executor's own rule for reading past SQLAlchemy
         return None
     driver = executor.state.driver_statement(compiled)
     dbapi = conn.connection.dbapi_connection

@@ -28,6 +28,7 @@ class ErrorKind:
     CONNECTION = "connection"
     DEADLOCK = "deadlock"
     CONSTRAINT = "constraint"
+    ABORTED_TRANSACTION = "aborted_transaction"
     SYNTAX = "syntax"
     OTHER = "other"
 
@@ -182,7 +183,7 @@ class Rules:
         if not rows:
             return
         connection.exec_driver_sql(
-            insert_sql(connection, table, columns), driver_rows(connection, table, columns, rows)
+            insert_sql(connection.dialect, table, columns), driver_rows(connection.dialect, table, columns, rows)
         )
 
     def insert_arrow(self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], batch: Any) -> None:
@@ -231,16 +232,13 @@ class Rules:
         return None
 
 
-def insert_sql(connection: sa.Connection, table: sa.Table, columns: Sequence[str]) -> str:
+def insert_sql(dialect: sa.engine.Dialect, table: sa.Table, columns: Sequence[str]) -> str:
     """``INSERT INTO table (columns) VALUES (...)`` in the driver's own parameter style.
 
     Example:
-        >>> engine = sa.create_engine("sqlite://")
-        >>> with engine.connect() as conn:
-        ...     insert_sql(conn, sa.table("t"), ["a", "b"])
+        >>> insert_sql(sa.create_engine("sqlite://").dialect, sa.table("t"), ["a", "b"])
         'INSERT INTO t (a, b) VALUES (?, ?)'
     """
-    dialect = connection.dialect
     preparer = dialect.identifier_preparer
     style = dialect.paramstyle
     if style == "qmark":
@@ -260,10 +258,16 @@ def insert_sql(connection: sa.Connection, table: sa.Table, columns: Sequence[str
 
 
 def driver_rows(
-    connection: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    dialect: sa.engine.Dialect, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> list[Any]:
-    """Rows ready for the driver: bind processors applied (only where a column has one)."""
-    dialect = connection.dialect
+    """Rows ready for the driver: bind processors applied (only where a column has one).
+
+    Example:
+        >>> import datetime
+        >>> t = sa.Table("t", sa.MetaData(), sa.Column("on", sa.Date))
+        >>> driver_rows(sa.create_engine("sqlite://").dialect, t, ["on"], [(datetime.date(2024, 5, 1),)])
+        [('2024-05-01',)]
+    """
     active = []
     for i, name in enumerate(columns):
         processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
@@ -294,17 +298,15 @@ def _passes_through(processor: Any, values: list[Any]) -> bool:
 
 
 def driver_columns(
-    connection: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    dialect: sa.engine.Dialect, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> list[list[Any]]:
     """The rows' values column by column, bind processors applied (for columnar loads).
 
     Example:
-        >>> engine = sa.create_engine("sqlite://")
-        >>> with engine.connect() as conn:
-        ...     driver_columns(conn, sa.table("t", sa.column("a"), sa.column("b")), ["a", "b"], [(1, "x"), (2, "y")])
+        >>> t = sa.table("t", sa.column("a"), sa.column("b"))
+        >>> driver_columns(sa.create_engine("sqlite://").dialect, t, ["a", "b"], [(1, "x"), (2, "y")])
         [[1, 2], ['x', 'y']]
     """
-    dialect = connection.dialect
     by_column = [list(map(operator.itemgetter(i), rows)) for i in range(len(columns))]
     for i, name in enumerate(columns):
         processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
@@ -337,7 +339,7 @@ def insert_columns(
         keys = [f"p{i}" for i in range(len(columns))]
         rows = [dict(zip(keys, row, strict=True)) for row in rows]  # type: ignore[misc]
     if rows:
-        connection.exec_driver_sql(insert_sql(connection, table, columns), rows)
+        connection.exec_driver_sql(insert_sql(dialect, table, columns), rows)
 
 
 def _processed(row: Sequence[Any], active: list[tuple[int, Any]]) -> list[Any]:

@@ -123,6 +123,11 @@ _DUCK_TYPES = {
 }
 
 
+# Rows from which an insert goes through Arrow: registering a batch costs about a millisecond,
+# more than executing a handful of rows one by one.
+_ARROW_FROM = 16
+
+
 class DuckDBRules(Rules):
     """DuckDB's runtime behaviour."""
 
@@ -259,9 +264,10 @@ class DuckDBRules(Rules):
         except ImportError:
             super().insert_tuples(connection, table, columns, rows)
             return
-        if not rows:
+        if len(rows) < _ARROW_FROM:
+            super().insert_tuples(connection, table, columns, rows)
             return
-        arrays = [pa.array(column) for column in driver_columns(connection, table, columns, rows)]
+        arrays = [pa.array(column) for column in driver_columns(connection.dialect, table, columns, rows)]
         self.insert_arrow(connection, table, columns, pa.RecordBatch.from_arrays(arrays, names=list(columns)))
 
     def insert_arrow(self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], batch: Any) -> None:

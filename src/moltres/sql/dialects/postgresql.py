@@ -100,6 +100,7 @@ class PostgreSQLRules(Rules):
         ErrorKind.DEADLOCK: "40P01 40001 55P03",
         ErrorKind.CONNECTION: "08000 08001 08003 08004 08006 57P01 57P02 57P03",
         ErrorKind.CONSTRAINT: "23000 23502 23503 23505 23514",
+        ErrorKind.ABORTED_TRANSACTION: "25P02",
         ErrorKind.SYNTAX: "42601",
     }
 
@@ -195,7 +196,7 @@ class PostgreSQLRules(Rules):
         if len(rows) < COPY_THRESHOLD or not _sync_psycopg(connection):
             super().insert_tuples(connection, table, columns, rows)
             return
-        values = driver_rows(connection, table, columns, rows)
+        values = driver_rows(connection.dialect, table, columns, rows)
         types = _binary_types(table, columns, values)
         # rows from Python, not a file: a violated constraint is an ExecutionError like any other
         options = " (FORMAT BINARY)" if types else ""
