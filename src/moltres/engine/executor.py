@@ -25,6 +25,7 @@ from moltres.logical.rewrites import parameterize
 from moltres.sql.compiler import CompiledQuery, param_names
 from moltres.sql.dialects import rules_for
 from moltres.sql.dialects.base import Rules
+from moltres.utils.collector import MANY
 from moltres.utils.exceptions import CompilationError, MoltresError
 
 __all__ = [
@@ -55,7 +56,6 @@ Rows = list[dict[str, Any]]
 Connect = Callable[[], contextlib.AbstractContextManager[sa.Connection]]
 
 _CACHE_SIZE = 1024
-_GC_PAUSE_ROWS = 512  # rows from which shaping them into dicts pauses the garbage collector
 _STREAM_CHUNK = 2048  # rows fetched from a cursor at a time while filling a streamed batch
 _ids = itertools.count()
 _SCHEMA_CHANGES: set[Callable[..., Any]] = set()
@@ -168,7 +168,7 @@ def row_shaper(
         namespace.update({f"p{i}": fn for i, fn in convert.items()})
         values = [f"p{i}(v{i})" if i in convert else f"v{i}" for i in range(len(keys))]
         names = ", ".join(f"v{i}" for i in range(len(keys)))
-        namespace.update(isenabled=gc.isenabled, disable=gc.disable, enable=gc.enable, few=_GC_PAUSE_ROWS)
+        namespace.update(isenabled=gc.isenabled, disable=gc.disable, enable=gc.enable, few=MANY)
         if named:
             comprehension = "[{" + ", ".join(f"k{i}: {v}" for i, v in enumerate(values)) + f"}} for ({names},) in rows]"
         else:

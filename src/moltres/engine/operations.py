@@ -32,9 +32,14 @@ def insert_rows(conn: sa.Connection, rules: Rules, table: sa.Table, rows: Sequen
 def insert_tuples(
     conn: sa.Connection, rules: Rules, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> int:
-    """Insert rows given as tuples in `columns` order, in batches, through the dialect's fastest path."""
-    for start in range(0, len(rows), BATCH_SIZE):
-        rules.insert_tuples(conn, table, columns, rows[start : start + BATCH_SIZE])
+    """Insert rows given as tuples in `columns` order, in batches, through the dialect's fastest path.
+
+    Batches are of ``rules.copy_batch_rows`` rows where the database streams them (PostgreSQL's
+    COPY: one statement per batch, whatever its size), else of :data:`BATCH_SIZE`.
+    """
+    step = rules.copy_batch_rows or BATCH_SIZE
+    for start in range(0, len(rows), step):
+        rules.insert_tuples(conn, table, columns, rows[start : start + step])
     return len(rows)
 
 

@@ -20,6 +20,7 @@ from moltres.expressions import nodes as n
 from moltres.expressions.column import Column, to_node
 from moltres.sql.ddl import Verbatim
 from moltres.sql.dialects.base import insert_sql
+from moltres.utils.collector import collector_paused
 from moltres.utils.exceptions import ColumnNotFoundError, ValidationError
 
 __all__ = [
@@ -168,14 +169,15 @@ def row_tuples(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> tuple[list
     """
     names = list(rows[0]) if rows else []
     values: list[tuple[Any, ...]] | None = None
-    # the usual case, every row with the same keys, converts at C speed; anything else (keys
-    # missing from some rows, or extra ones) takes the general path
-    if len(names) > 1 and sum(map(len, rows)) == len(names) * len(rows):
-        with contextlib.suppress(KeyError):
-            values = list(map(operator.itemgetter(*names), rows))
-    if values is None:
-        names = list(dict.fromkeys(itertools.chain.from_iterable(rows)))
-        values = [tuple(map(row.get, names)) for row in rows]
+    with collector_paused(len(rows)):
+        # the usual case, every row with the same keys, converts at C speed; anything else
+        # (keys missing from some rows, or extra ones) takes the general path
+        if len(names) > 1 and sum(map(len, rows)) == len(names) * len(rows):
+            with contextlib.suppress(KeyError):
+                values = list(map(operator.itemgetter(*names), rows))
+        if values is None:
+            names = list(dict.fromkeys(itertools.chain.from_iterable(rows)))
+            values = [tuple(map(row.get, names)) for row in rows]
     known = table.c
     for key in names:
         if key not in known:

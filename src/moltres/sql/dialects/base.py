@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 
 from moltres.sql.compiler import Compiler
+from moltres.utils.collector import collector_paused
 
 __all__ = ["ErrorKind", "Rules", "driver_columns", "driver_rows", "insert_columns", "insert_sql"]
 
@@ -47,6 +48,8 @@ class Rules:
     # SAVEPOINTs exist (false on DuckDB): nested work inside a transaction can roll back alone
     supports_savepoints: ClassVar[bool] = True
     supports_server_side_cursors: ClassVar[bool] = False
+    # rows per insert_tuples batch where the driver streams them (COPY), else None for the default
+    copy_batch_rows: ClassVar[int | None] = None
     # the SQLSTATE or error number of each kind of error, where the driver gives one
     error_codes: ClassVar[dict[str, str]] = {}
 
@@ -283,9 +286,10 @@ def driver_rows(
         active = [(i, processor) for i, processor in active if not _passes_through(processor, by_column[i])]
     if not active:
         return rows if isinstance(rows, list) and (not rows or isinstance(rows[0], tuple)) else [tuple(r) for r in rows]
-    for i, processor in active:
-        by_column[i] = [None if v is None else processor(v) for v in by_column[i]]
-    return list(zip(*by_column, strict=True))
+    with collector_paused(len(rows)):
+        for i, processor in active:
+            by_column[i] = [None if v is None else processor(v) for v in by_column[i]]
+        return list(zip(*by_column, strict=True))
 
 
 def _passes_through(processor: Any, values: list[Any]) -> bool:
