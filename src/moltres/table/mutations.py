@@ -237,8 +237,12 @@ def insert_rows(conn: sa.Connection, state: QueryState, name: str, rows: Sequenc
     table = _table(state, conn, name)
     if not rows:
         return 0
-    columns, values = row_tuples(table, rows)
-    return operations.insert_tuples(conn, state.rules, table, columns, values)
+    # the tuples are made, sent and freed before the collector runs again: it never scans them
+    with collector_paused(len(rows)):
+        columns, values = row_tuples(table, rows)
+        count = operations.insert_tuples(conn, state.rules, table, columns, values)
+        del values
+    return count
 
 
 def _columns(table: sa.Table) -> dict[str, Any]:

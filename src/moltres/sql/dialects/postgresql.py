@@ -93,7 +93,7 @@ class PostgreSQLRules(Rules):
         "asyncpg": "async",
     }
     supports_server_side_cursors = True
-    copy_batch_rows = 100_000  # a COPY streams its rows: a batch costs a statement, not memory on the server
+    copy_batch_rows = 250_000  # a COPY streams its rows: a batch costs a statement, not memory on the server
     error_codes: ClassVar[dict[str, str]] = {
         ErrorKind.TABLE_NOT_FOUND: "42P01",
         ErrorKind.COLUMN_NOT_FOUND: "42703",
