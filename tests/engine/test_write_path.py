@@ -16,7 +16,13 @@ import sqlalchemy as sa
 
 from moltres import col, connect
 from moltres.table.schema import column
-from moltres.utils.exceptions import ColumnNotFoundError, ExecutionError, TableNotFoundError
+from moltres.utils.exceptions import (
+    ColumnNotFoundError,
+    ExecutionError,
+    MoltresError,
+    TableNotFoundError,
+    ValidationError,
+)
 
 if TYPE_CHECKING:
     from moltres import Database
@@ -165,3 +171,15 @@ def test_after_a_failed_statement_postgresql_says_how_to_carry_on(items: Databas
             items.insert("items", [{"id": 1, "name": "again"}])
         items.insert("items", [{"id": 2, "name": "ink"}])
     assert [r["id"] for r in rows(items)] == [1, 2]
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_value_the_column_cannot_take_is_a_clear_error(items: Database, count: int) -> None:
+    batch = [{"id": i, "name": "pen", "added": "not a date"} for i in range(1, count + 1)]
+    with pytest.raises(MoltresError) as info:
+        items.insert("items", batch)
+    if items.dialect_name == "sqlite":  # caught before anything is sent, naming the column
+        assert isinstance(info.value, ValidationError)
+        assert "'added'" in str(info.value)
+        assert "date" in (info.value.suggestion or "")
+    assert rows(items) == []

@@ -19,7 +19,7 @@ from moltres.engine.executor import Connect, DriverWrite, QueryState, direct_for
 from moltres.expressions import nodes as n
 from moltres.expressions.column import Column, to_node
 from moltres.sql.ddl import Verbatim
-from moltres.sql.dialects.base import insert_sql
+from moltres.sql.dialects.base import bind_column, insert_sql
 from moltres.utils.collector import collector_paused
 from moltres.utils.exceptions import ColumnNotFoundError, ValidationError
 
@@ -205,15 +205,19 @@ def _one_row_insert(
         return None
     columns = tuple(row)
     sql, processors, keys = state.memo(
-        (insert_rows, name, columns), lambda: _insert_form(state, state.catalog(connect).table(name), columns)
+        (insert_rows, name, columns), lambda: _insert_form(state, _table_of(state, connect, name), columns)
     )
     if processors:
         converted = list(values)
         for i, processor in processors:
             if converted[i] is not None:
-                converted[i] = processor(converted[i])
+                converted[i] = bind_column(processor, (converted[i],), _table_of(state, connect, name), columns[i])[0]
         values = tuple(converted)
     return sql, values if keys is None else dict(zip(keys, values, strict=True))
+
+
+def _table_of(state: QueryState, connect: Connect, name: str) -> sa.Table:
+    return state.catalog(connect).table(name)
 
 
 def _insert_form(

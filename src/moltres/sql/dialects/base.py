@@ -16,8 +16,9 @@ import sqlalchemy as sa
 
 from moltres.sql.compiler import Compiler
 from moltres.utils.collector import collector_paused
+from moltres.utils.exceptions import ValidationError
 
-__all__ = ["ErrorKind", "Rules", "driver_columns", "driver_rows", "insert_columns", "insert_sql"]
+__all__ = ["ErrorKind", "Rules", "bind_column", "driver_columns", "driver_rows", "insert_columns", "insert_sql"]
 
 
 class ErrorKind:
@@ -278,7 +279,7 @@ def driver_rows(
             active.append((i, processor))
     if dialect.paramstyle == "named":
         keys = [f"p{i}" for i in range(len(columns))]
-        return [dict(zip(keys, _processed(row, active), strict=True)) for row in rows]
+        return [dict(zip(keys, _processed(row, active, table, columns), strict=True)) for row in rows]
     by_column: list[Any] = []
     if active:
         # column by column: one comprehension per processed column instead of a call per row
@@ -288,8 +289,48 @@ def driver_rows(
         return rows if isinstance(rows, list) and (not rows or isinstance(rows[0], tuple)) else [tuple(r) for r in rows]
     with collector_paused(len(rows)):
         for i, processor in active:
-            by_column[i] = [None if v is None else processor(v) for v in by_column[i]]
+            by_column[i] = bind_column(processor, by_column[i], table, columns[i])
         return list(zip(*by_column, strict=True))
+
+
+def bind_column(processor: Any, values: Iterable[Any], table: sa.Table, name: str) -> list[Any]:
+    """`values` of column `name` through its type's bind `processor` (NULLs stay NULL).
+
+    A value the type cannot take (a string for a DATE on SQLite, ...) is a ValidationError
+    naming the column and the value, raised before anything is sent.
+
+    Example:
+        >>> t = sa.Table("t", sa.MetaData(), sa.Column("on", sa.Date))
+        >>> sqlite = sa.create_engine("sqlite://").dialect
+        >>> to_text = t.c.on.type.dialect_impl(sqlite).bind_processor(sqlite)
+        >>> try:
+        ...     bind_column(to_text, ["2024-05-01"], t, "on")
+        ... except ValidationError as exc:
+        ...     print(str(exc).split(":")[0], "/", exc.suggestion)
+        column 'on' of table 't' (DATE) cannot take '2024-05-01' (a str) / give 'on' values of type date
+    """
+    values = list(values)
+    try:
+        return [None if v is None else processor(v) for v in values]
+    except (TypeError, ValueError, AttributeError) as exc:
+        for value in values:
+            try:
+                if value is not None:
+                    processor(value)
+            except (TypeError, ValueError, AttributeError):
+                break
+        else:  # pragma: no cover - the processor failed once and never again
+            raise
+        column = table.c[name]
+        try:
+            wanted = f"values of type {column.type.python_type.__name__}"
+        except NotImplementedError:
+            wanted = f"values a {column.type} column holds"
+        raise ValidationError(
+            f"column {name!r} of table {table.name!r} ({column.type}) cannot take {value!r} "
+            f"(a {type(value).__name__}): {exc}",
+            suggestion=f"give {name!r} {wanted}",
+        ) from None
 
 
 def _passes_through(processor: Any, values: list[Any]) -> bool:
@@ -315,7 +356,7 @@ def driver_columns(
     for i, name in enumerate(columns):
         processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None and not _passes_through(processor, by_column[i]):
-            by_column[i] = [None if v is None else processor(v) for v in by_column[i]]
+            by_column[i] = bind_column(processor, by_column[i], table, name)
     return by_column
 
 
@@ -337,7 +378,7 @@ def insert_columns(
             continue
         processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
-            values[i] = [None if v is None else processor(v) for v in values[i]]
+            values[i] = bind_column(processor, values[i], table, name)
     rows = list(zip(*values, strict=True))
     if dialect.paramstyle == "named":
         keys = [f"p{i}" for i in range(len(columns))]
@@ -346,10 +387,9 @@ def insert_columns(
         connection.exec_driver_sql(insert_sql(dialect, table, columns), rows)
 
 
-def _processed(row: Sequence[Any], active: list[tuple[int, Any]]) -> list[Any]:
+def _processed(row: Sequence[Any], active: list[tuple[int, Any]], table: sa.Table, columns: Sequence[str]) -> list[Any]:
     values = list(row)
     for i, processor in active:
-        value = values[i]
-        if value is not None:  # NULL stays NULL (a JSON processor would store the JSON text 'null')
-            values[i] = processor(value)
+        # NULL stays NULL (a JSON processor would store the JSON text 'null')
+        values[i] = bind_column(processor, (values[i],), table, columns[i])[0]
     return values
