@@ -732,7 +732,7 @@ def figure_crud(engine: Engine) -> list[Row]:
             with sa_engine.begin() as conn:
                 conn.execute(sa.update(table).where(table.c.id == i).values(score=i + 1))
 
-    r_insert, r_update = _raw_writes(raw, ph, ids, commit_each=True)
+    r_insert, r_update = _raw_writes(engine, raw, ph, ids, commit_each=True)
 
     def r_get() -> None:
         cur = raw.cursor()
@@ -816,11 +816,20 @@ def figure_crud(engine: Engine) -> list[Row]:
     return out
 
 
-def _raw_writes(raw: Any, ph: str, ids: range, *, commit_each: bool) -> tuple[Callable[[], None], Callable[[], None]]:
-    """The driver's point inserts and updates of `ids`: each committed, or all in one transaction."""
+def _raw_writes(
+    engine: Engine, raw: Any, ph: str, ids: range, *, commit_each: bool
+) -> tuple[Callable[[], None], Callable[[], None]]:
+    """The driver's point inserts and updates of `ids`: each committed, or all in one transaction.
+
+    SQLite (as moltres sets up its connections) and DuckDB commit each statement by itself
+    unless a transaction was begun: the one-transaction runs send BEGIN there, as psycopg does
+    by itself.
+    """
 
     def run(sql: str, args: Callable[[int], tuple[Any, ...]]) -> None:
         cur = raw.cursor()
+        if not commit_each and engine.name in ("sqlite", "duckdb"):
+            cur.execute("BEGIN")
         for i in ids:
             cur.execute(sql, args(i))
             if commit_each:
@@ -896,7 +905,7 @@ def _crud_in_transaction(engine: Engine, table: sa.Table, raw: Any, ph: str) -> 
     paths = {
         "moltres": (m_insert, m_update),
         "core": (c_insert, c_update),
-        "raw": _raw_writes(raw, ph, ids, commit_each=False),
+        "raw": _raw_writes(engine, raw, ph, ids, commit_each=False),
     }
     best = _time_ops(engine, raw, paths, ("insert", "update"), repeat=1 if QUICK else 3)
     return {op: (best["moltres", op], best["core", op], best["raw", op]) for op in ("insert", "update")}
