@@ -647,16 +647,16 @@ class Executor:
         current = self._tx.get() or self._connection
         if current is None and self._session is not None:
             current = self._session.connection()
-        if work in _DIRECT_FORMS and self.state.query_timeout is None:
-            if current is None and self.runs_direct():
-                statement = _DIRECT_FORMS[work](self.connection, *args)
-                if statement is not None:
-                    return self._write_direct(*statement)  # type: ignore[return-value]
-            elif current is not None and self._owns(current) and self._unwatched():
-                statement = one_statement(work, on(current), args)
-                if statement is not None:
-                    return self._write_in(current, *statement)  # type: ignore[return-value]
         try:
+            if work in _DIRECT_FORMS and self.state.query_timeout is None:
+                if current is None and self.runs_direct():
+                    statement = _DIRECT_FORMS[work](self.connection, *args)  # reflects on a cache miss
+                    if statement is not None:
+                        return self._write_direct(*statement)  # type: ignore[return-value]
+                elif current is not None and self._owns(current) and self._unwatched():
+                    statement = one_statement(work, on(current), args)
+                    if statement is not None:
+                        return self._write_in(current, *statement)  # type: ignore[return-value]
             if current is not None:
                 return within(current, self.state, work, *args)
             with self.connection(write=True) as conn:
