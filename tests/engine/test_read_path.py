@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from moltres import col
 from moltres.table.schema import column
 from moltres.utils.exceptions import MoltresError, TableNotFoundError
+from tests.engine._connections import assert_no_transaction_open
 
 if TYPE_CHECKING:
     from moltres import Database
@@ -118,16 +119,7 @@ def test_reads_leave_no_transaction_open(people: Database) -> None:
     for i in range(3):
         people.table("people").where(col("id") == i).collect()
     list(people.table("people").iter_batches(1))
-    raw = people.engine.raw_connection()
-    try:
-        driver = raw.driver_connection
-        if people.dialect_name == "postgresql":
-            assert driver.autocommit is False  # type: ignore[union-attr]
-            assert driver.info.transaction_status == 0  # type: ignore[union-attr]  # IDLE
-        elif people.dialect_name == "sqlite":
-            assert driver.in_transaction is False  # type: ignore[union-attr]
-    finally:
-        raw.close()
+    assert_no_transaction_open(people)
     # a writer that needs every lock is not kept waiting by an earlier read
     people.drop_table("people").collect()
     assert not people.table_exists("people")

@@ -23,6 +23,7 @@ from moltres.utils.exceptions import (
     TableNotFoundError,
     ValidationError,
 )
+from tests.engine._connections import assert_no_transaction_open
 
 if TYPE_CHECKING:
     from moltres import Database
@@ -66,17 +67,7 @@ def test_values_needing_conversion_take_the_general_path(items: Database) -> Non
 def test_writes_leave_no_transaction_open(items: Database) -> None:
     items.insert("items", [{"id": 1, "name": "pen"}])
     items.update("items", where=col("id") == 1, set={"name": "pencil"})
-    assert items.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-    raw = items.engine.raw_connection()
-    try:
-        driver = raw.driver_connection
-        if items.dialect_name == "postgresql":
-            assert driver.autocommit is False  # type: ignore[union-attr]
-            assert driver.info.transaction_status == 0  # type: ignore[union-attr]  # IDLE
-        elif items.dialect_name == "sqlite":
-            assert driver.in_transaction is False  # type: ignore[union-attr]
-    finally:
-        raw.close()
+    assert_no_transaction_open(items)
     items.drop_table("items").collect()  # nothing holds a lock on the table
     assert not items.table_exists("items")
 

@@ -204,26 +204,21 @@ def _one_row_insert(
     if not values or not _PLAIN.issuperset(map(type, values)):
         return None
     columns = tuple(row)
-    sql, processors, keys = state.memo(
-        (insert_rows, name, columns), lambda: _insert_form(state, _table_of(state, connect, name), columns)
+    sql, processors, keys, table = state.memo(
+        (insert_rows, name, columns), lambda: _insert_form(state, state.catalog(connect).table(name), columns)
     )
     if processors:
         converted = list(values)
         for i, processor in processors:
-            if converted[i] is not None:
-                converted[i] = bind_column(processor, (converted[i],), _table_of(state, connect, name), columns[i])[0]
+            converted[i] = bind_column(processor, (converted[i],), table, columns[i])[0]
         values = tuple(converted)
     return sql, values if keys is None else dict(zip(keys, values, strict=True))
 
 
-def _table_of(state: QueryState, connect: Connect, name: str) -> sa.Table:
-    return state.catalog(connect).table(name)
-
-
 def _insert_form(
     state: QueryState, table: sa.Table, columns: tuple[str, ...]
-) -> tuple[str, tuple[tuple[int, Callable[[Any], Any]], ...], tuple[str, ...] | None]:
-    """The INSERT of `columns` in the driver's terms: its SQL, bind processors by position, parameter names."""
+) -> tuple[str, tuple[tuple[int, Callable[[Any], Any]], ...], tuple[str, ...] | None, sa.Table]:
+    """The INSERT of `columns` in the driver's terms: its SQL, bind processors by position, parameter names, table."""
     row_tuples(table, [dict.fromkeys(columns)])  # every column exists, or ColumnNotFoundError names it
     dialect = state.dialect
     processors = []
@@ -232,7 +227,7 @@ def _insert_form(
         if processor is not None:
             processors.append((i, processor))
     keys = tuple(f"p{i}" for i in range(len(columns))) if dialect.paramstyle == "named" else None
-    return insert_sql(dialect, table, columns), tuple(processors), keys
+    return insert_sql(dialect, table, columns), tuple(processors), keys, table
 
 
 @direct_form(_one_row_insert)
