@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from moltres import col
 from moltres.table.schema import column
 from moltres.utils.exceptions import MoltresError, TableNotFoundError
-from tests.engine._connections import assert_no_transaction_open
+from tests.engine._connections import assert_no_transaction_open, in_use
 
 if TYPE_CHECKING:
     from moltres import Database
@@ -75,11 +75,10 @@ def test_streamed_batches_match_collect(people: Database) -> None:
 
 
 def test_abandoned_stream_returns_its_connection(people: Database) -> None:
-    pool = people.engine.pool
     stream = people.table("people").order_by("id").iter_batches(1)
     assert next(stream) == [ROWS[0]]
     stream.close()  # type: ignore[attr-defined]  # a generator, typed as a plain Iterator
-    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert in_use(people) == 0
     assert people.table("people").count() == 3
 
 
@@ -112,7 +111,7 @@ def test_errors_are_moltres_errors_with_the_sql(people: Database, dsn: str) -> N
     assert "Ada" not in (getattr(info.value, "sql", None) or "")
     with pytest.raises(MoltresError):
         list(df.iter_batches(10))
-    assert people.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert in_use(people) == 0
 
 
 def test_reads_leave_no_transaction_open(people: Database) -> None:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from moltres.engine.catalog import BoundCatalog, ReflectingCatalog
 from moltres.engine.errors import translate_error
+from moltres.engine.parking import ConnectionParking, Lease, cursor_of
 from moltres.logical import plan as p
 from moltres.logical.rewrites import parameterize
 from moltres.sql.compiler import CompiledQuery, param_names
@@ -261,6 +262,18 @@ class DriverStatement:
             cursor.execute(self.sql, args)
         else:  # no parameters: the driver's simple path (DuckDB prepares statements given any)
             cursor.execute(self.sql)
+
+    def fetch(self, cursor: Any, params: dict[str, Any]) -> tuple[Sequence[Sequence[Any]], Any]:
+        """Run the statement on `cursor` and fetch every row, with the description if :meth:`dicts` needs it."""
+        self.execute(cursor, params)
+        rows = cursor.fetchall()
+        return rows, (cursor.description if self.known_shaper() is None else None)
+
+    def dicts(self, keys: Sequence[str], description: Any, rows: Sequence[Sequence[Any]]) -> Rows:
+        """Rows from :meth:`fetch` as dicts, converted by the column types."""
+        shaper = self.known_shaper() if description is None else None
+        shaped: Rows = self.shape(keys, description, rows) if shaper is None else shaper(rows)
+        return shaped
 
     def shape(self, keys: Sequence[str], description: Any, rows: Sequence[Sequence[Any]], named: bool = True) -> Any:
         """Rows from the driver as dicts (tuples if not `named`), converted by the column types as SQLAlchemy would."""
@@ -585,6 +598,8 @@ class Executor:
             f"moltres_tx_{next(_ids)}", default=None
         )
         self.closed = False
+        #: keeps the last direct statement's connection for the next one (see :mod:`moltres.engine.parking`)
+        self.parking = ConnectionParking(engine, self.state.rules, self._checkout)
 
     # -------------------------------------------------------------------------------- connections
 
@@ -672,14 +687,12 @@ class Executor:
         """Run one write on the DB-API connection of our open transaction; return the affected row count."""
         fairy = conn.connection
         try:
-            cursor = fairy.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(sql, args)
-                return max(cursor.rowcount, 0)
-            finally:
-                cursor.close()
+            cursor = cursor_of(fairy)
+            cursor.execute(sql, args)
+            count: int = cursor.rowcount
         except Exception as exc:
             raise self._driver_error(exc, fairy, sql, invalidate=conn.invalidate) from None
+        return max(count, 0)
 
     def _write_direct(self, sql: str, args: Any) -> int:
         """Run one write on a pooled DB-API connection, committed by itself; return the affected row count.
@@ -688,28 +701,22 @@ class Executor:
         SQLite as moltres sets it up, DuckDB); a driver that opened a transaction for it
         anyway (MySQL) is told to commit.
         """
-        fairy = self._checkout()
+        lease = self.parking.take()
         try:
-            dbapi = fairy.dbapi_connection
-            rules = self.state.rules
-            with rules.autocommit(dbapi):
-                cursor = dbapi.cursor()
-                try:
-                    cursor.execute(sql, args)
-                    count: int = cursor.rowcount
-                finally:
-                    cursor.close()
-            committed = not rules.idle_after_read(dbapi)
+            cursor = lease.cursor
+            cursor.execute(sql, args)
+            count: int = cursor.rowcount
+            committed = not self.state.rules.idle_after_read(lease.dbapi)
             if committed:
-                dbapi.commit()  # which leaves no transaction open: the pool's reset has nothing to undo
+                lease.dbapi.commit()  # which leaves no transaction open: the pool's reset has nothing to undo
         except Exception as exc:
-            error = self._driver_error(exc, fairy, sql)
-            fairy.close()  # the pool's reset rolls back whatever the failed statement left open
+            error = self._driver_error(exc, lease.fairy, sql)
+            self.parking.discard(lease)  # the pool's reset rolls back whatever the failed statement left open
             raise error from None
         except BaseException:  # stopped mid-statement (Ctrl-C): the connection's state is unknown
-            fairy.invalidate()
+            self.parking.discard(lease, invalidate=True)
             raise
-        self._release(fairy, idle=committed)
+        self.parking.give_back(lease, committed=committed)
         return max(count, 0)
 
     def run(self, work: Callable[..., T], *args: Any) -> T:
@@ -793,20 +800,18 @@ class Executor:
     def _fetch_direct(
         self, compiled: CompiledQuery, driver: DriverStatement, params: dict[str, Any], fairy: Any = None
     ) -> Rows:
-        """Run a read on a pooled DB-API connection (`fairy`, else one checked out now) and give it back.
+        """Run a read on a pooled DB-API connection (`fairy`, else a parked one) and give it back.
 
         The async executor runs this in a greenlet, on a connection of its async engine.
         """
-        fairy = self._checkout() if fairy is None else fairy
+        if fairy is None:
+            return self._fetch_parked(compiled, driver, params)
         try:
             dbapi = fairy.dbapi_connection
             with self.state.rules.autocommit(dbapi):
                 cursor = self.state.rules.read_cursor(dbapi)
                 try:
-                    driver.execute(cursor, params)
-                    rows = cursor.fetchall()
-                    shaper = driver.known_shaper()
-                    description = cursor.description if shaper is None else None
+                    rows, description = driver.fetch(cursor, params)
                 finally:
                     cursor.close()
         except Exception as exc:
@@ -822,8 +827,22 @@ class Executor:
                 fairy.invalidate()
             raise
         self._release(fairy)
-        shaped: Rows = driver.shape(compiled.columns, description, rows) if shaper is None else shaper(rows)
-        return shaped
+        return driver.dicts(compiled.columns, description, rows)
+
+    def _fetch_parked(self, compiled: CompiledQuery, driver: DriverStatement, params: dict[str, Any]) -> Rows:
+        """Run a read on the parked connection (see :mod:`moltres.engine.parking`) and park it again."""
+        lease: Lease = self.parking.take()
+        try:
+            rows, description = driver.fetch(lease.cursor, params)
+        except Exception as exc:
+            error = self._driver_error(exc, lease.fairy, driver.sql)
+            self.parking.discard(lease)
+            raise error from None
+        except BaseException:  # stopped mid-statement (Ctrl-C): the connection's state is unknown
+            self.parking.discard(lease, invalidate=True)
+            raise
+        self.parking.give_back(lease)
+        return driver.dicts(compiled.columns, description, rows)
 
     def _stream_direct(
         self, compiled: CompiledQuery, driver: DriverStatement, params: dict[str, Any], batch_size: int, named: bool
@@ -946,5 +965,6 @@ class Executor:
         if self.closed:
             return
         self.closed = True
+        self.parking.close()
         if self._owns_engine:
             self.engine.dispose()
