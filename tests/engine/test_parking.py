@@ -72,7 +72,12 @@ def test_a_parked_connection_goes_back_after_a_while(items: Database, monkeypatc
     items.table("items").collect()  # parks its connection
     checkouts: list[Any] = []
     checkout = slot._connect
-    monkeypatch.setattr(slot, "_connect", lambda: checkouts.append(1) or checkout())
+
+    def counted() -> Any:
+        checkouts.append(1)
+        return checkout()
+
+    monkeypatch.setattr(slot, "_connect", counted)
     items.table("items").collect()
     items.table("items").collect()
     assert len(checkouts) == 0  # both on the parked connection
