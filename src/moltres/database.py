@@ -30,6 +30,7 @@ from typing_extensions import Self
 from moltres.dataframe.dataframe import DataFrame
 from moltres.dataframe.frame import Frame
 from moltres.engine.executor import Executor, QueryState
+from moltres.engine.parking import ONCE_PER_CONNECTION
 from moltres.engine.url import create_engine, mask_password, resolve_dsn
 from moltres.expressions.column import Column, to_node
 from moltres.io.formats.arrow import is_columnar
@@ -605,9 +606,12 @@ def install_functions(engine: sa.Engine, connection: sa.Connection | None = None
             info["moltres_functions"] = True
 
     if engine not in _FUNCTIONS_INSTALLED:
-        sa.event.listen(
-            engine, "checkout", lambda dbapi_connection, record, proxy: prepare(dbapi_connection, record.info)
-        )
+
+        def on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+            prepare(dbapi_connection, record.info)
+
+        setattr(on_checkout, ONCE_PER_CONNECTION, True)  # a parked connection has had it: no need to see it again
+        sa.event.listen(engine, "checkout", on_checkout)
         _FUNCTIONS_INSTALLED.add(engine)
     if connection is not None and not connection.closed:
         prepare(connection.connection.dbapi_connection, connection.connection.info)

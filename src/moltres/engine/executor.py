@@ -744,8 +744,6 @@ class Executor:
         with self.connection() as conn:
             return fetch_rows(conn, self.state, plan, timeout)
 
-    _WATCHERS = ("before_execute", "after_execute", "before_cursor_execute", "after_cursor_execute")
-
     def runs_direct(self) -> bool:
         """Whether statements may run straight on a pooled DB-API connection now.
 
@@ -773,8 +771,9 @@ class Executor:
             return False
         if not engine._has_events:  # SQLAlchemy sets it on the engine (or its class) at the first listen()
             return not engine.dialect.dispatch.handle_error
-        dispatch = engine.dispatch
-        return not (any(getattr(dispatch, name) for name in self._WATCHERS) or engine.dialect.dispatch.handle_error)
+        on = engine.dispatch
+        watched = on.before_execute or on.after_execute or on.before_cursor_execute or on.after_cursor_execute
+        return not (watched or engine.dialect.dispatch.handle_error)
 
     def _driver_error(
         self, exc: BaseException, fairy: Any, sql: str, invalidate: Callable[[BaseException], None] | None = None

@@ -31,12 +31,16 @@ import sqlalchemy as sa
 
 from moltres.sql.dialects.base import Rules
 
-__all__ = ["HOLD_SECONDS", "ConnectionParking", "Lease", "cursor_of"]
+__all__ = ["HOLD_SECONDS", "ONCE_PER_CONNECTION", "ConnectionParking", "Lease", "cursor_of"]
 
 #: Seconds a parked connection may stay out of the pool, counted from its checkout.
 HOLD_SECONDS = 1.0
 
 _CURSOR = "moltres.cursor"
+
+#: Set to True on a pool "checkout" listener whose work is done once per connection (moltres's
+#: own, which registers SQL functions): connections are still parked while it listens.
+ONCE_PER_CONNECTION = "moltres_once_per_connection"
 
 
 def cursor_of(fairy: Any) -> Any:
@@ -167,7 +171,9 @@ class ConnectionParking:
     def _listened(self) -> bool:
         """Whether the pool has listeners that expect to see each statement's checkout and check-in."""
         dispatch = self._pool.dispatch
-        return bool(dispatch.checkout or dispatch.checkin or dispatch.reset)
+        if dispatch.checkin or dispatch.reset:
+            return True
+        return any(not getattr(fn, ONCE_PER_CONNECTION, False) for fn in dispatch.checkout)
 
     def _checkout(self) -> Lease:
         fairy = self._connect()
