@@ -72,10 +72,13 @@ class Relation:
     clause (not the label), so that the next step can reuse it in ``WHERE`` or ``ORDER BY``.
     ``qualifiers`` maps a table or alias name to ``{column: output name}``.
 
-    A relation that is only ``SELECT <columns> FROM base`` (a table scan, a subquery, a join)
-    may leave its statement unbuilt (``select=None`` with ``base`` set): :attr:`select` builds
-    it on first use, and a projection or an aggregate over it builds its own ``SELECT`` over
-    ``base`` directly. Every SQLAlchemy construct built here costs time on a never-seen plan.
+    A relation that is only ``SELECT <columns> FROM base WHERE <where>`` (a table scan, a
+    subquery, a join, with projections and filters on top) may leave its statement unbuilt
+    (``select=None`` with ``base`` set): :attr:`select` builds it on first use, a projection or
+    an aggregate over it builds its own ``SELECT`` over ``base`` directly, and a join can use
+    ``base`` itself as its input, moving ``where`` up into its own ``WHERE`` (see
+    :meth:`Compiler._joinable`). Every SQLAlchemy construct built here costs time on a
+    never-seen plan.
     """
 
     __slots__ = (
@@ -90,6 +93,7 @@ class Relation:
         "limited",
         "qualifiers",
         "source",
+        "where",
         "windowed",
     )
 
@@ -107,6 +111,7 @@ class Relation:
         source: str = "",  # a readable description for errors
         hidden: dict[str, Element] | None = None,
         base: sa.FromClause | None = None,
+        where: tuple[Element, ...] = (),
     ) -> None:
         if select is None and base is None:  # pragma: no cover - a compiler bug
             raise CompilationError("internal error: a relation needs a statement or a FROM clause")
@@ -124,17 +129,16 @@ class Relation:
         # use them, as SQL allows, until the relation is wrapped in a subquery
         self.hidden = {} if hidden is None else hidden
         self.base = base
+        # the WHERE criteria of an unbuilt statement (select=None); empty once it is built
+        self.where = where
 
     @property
     def select(self) -> sa.Select[Any]:
         """The statement so far (built on first use for a plain ``SELECT ... FROM base``)."""
         select = self._select
         if select is None:
-            assert self.base is not None
-            built: sa.Select[Any] = sa.select(*self.labeled())
-            if isinstance(self.base, sa.Join):  # a table or subquery is the FROM of its own columns
-                built = built.select_from(self.base)
-            self._select = select = built
+            self._select = select = self.over(self.labeled(), self.columns.values())
+            self.where = ()
         return select
 
     def replace(self, **changes: Any) -> Relation:
@@ -155,9 +159,11 @@ class Relation:
         )
         out.grouped, out.limited, out.distinct, out.windowed = self.grouped, self.limited, self.distinct, self.windowed
         out.from_clause, out.source, out.hidden, out.base = self.from_clause, self.source, self.hidden, self.base
+        out.where = self.where
         select = changes.pop("select", None)
         if select is not None:
             out._select = select
+            out.where = ()  # a statement built from this relation holds its WHERE
         for name, value in changes.items():
             setattr(out, name, value)
         return out
@@ -166,7 +172,7 @@ class Relation:
         """``SELECT labeled`` over this relation's FROM clause, keeping its WHERE and the rest.
 
         What ``select.with_only_columns(*labeled, maintain_column_froms=True)`` gives, without
-        building the statement first when it is a plain ``SELECT ... FROM base``.
+        building the statement first when it is a plain ``SELECT ... FROM base WHERE ...``.
         """
         base = self.base
         if self._select is not None or base is None:
@@ -174,11 +180,26 @@ class Relation:
         select = sa.select(*labeled)
         if isinstance(base, sa.Join) or not all(getattr(e, "table", None) is base for e in exprs):
             select = select.select_from(base)  # an output that reads no column of base keeps it
+        if self.where:
+            select = select.where(*self.where)
         return select
+
+    def unbuilt(self) -> bool:
+        """Whether this is a plain ``SELECT ... FROM base WHERE ...`` not built yet."""
+        return self._select is None and not (self.grouped or self.limited or self.distinct)
 
     def labeled(self) -> list[Element]:
         """The output columns, each labeled with its name where it needs one."""
         return [_label(expr, name) for name, expr in self.columns.items()]
+
+
+_KEEPS_LEFT = frozenset({"inner", "cross", "left"})  # joins that keep every left row as it is
+_KEEPS_RIGHT = frozenset({"inner", "cross", "right"})
+
+
+def _name(clause: sa.FromClause) -> str | None:
+    """The name SQL knows a FROM element by (a table, alias, subquery or CTE), if any."""
+    return getattr(clause, "name", None)
 
 
 def _text(expr: Element) -> Element:
@@ -472,6 +493,8 @@ class Compiler:
                 "an aggregate function cannot be used in a filter",
                 suggestion="aggregate first with group_by(...).agg(...), then filter on the result",
             )
+        if rel.unbuilt():  # the statement is built once, with every criterion, when needed
+            return rel.replace(where=(*rel.where, predicate), from_clause=None)
         select = rel.select.having(predicate) if rel.grouped else rel.select.where(predicate)
         return rel.replace(select=select, from_clause=None)
 
@@ -496,10 +519,12 @@ class Compiler:
             windowed = windowed or self._has(node, _WINDOWED)
         if not columns:
             raise ValidationError("select() needs at least one column", suggestion="select('*') keeps every column")
-        labeled = [_label(expr, name) for name, expr in columns.items()]
         hidden = {k: v for k, v in {**rel.hidden, **rel.columns}.items() if k not in columns}
+        select = None
+        if aggregated or not rel.unbuilt():
+            select = rel.over([_label(expr, name) for name, expr in columns.items()], columns.values())
         return rel.replace(
-            select=rel.over(labeled, columns.values()),
+            select=select,
             columns=columns,
             qualifiers=qualifiers,
             hidden={} if aggregated else hidden,
@@ -811,12 +836,15 @@ class Compiler:
                 suggestion="union a left join with the right rows that have no match (an anti join)",
                 dialect=self.name,
             )
-        left_from, left = self._joinable(left, "l")
-        right_from, right = self._joinable(right, "r")
-        if right_from is left_from or (
-            isinstance(right_from, sa.Table) and isinstance(left_from, sa.Table) and right_from.name == left_from.name
-        ):
-            right_from, right = self._joinable(self.wrap(right), "r", force=True)
+        # a side whose rows the join keeps (not NULL-extended) may join its FROM directly, its
+        # WHERE moving up into the join's: SQL filters before joining either way
+        left_from, left = self._joinable(left, "l", merge=plan.how in _KEEPS_LEFT)
+        right_from, joinable = self._joinable(right, "r", merge=plan.how in _KEEPS_RIGHT)
+        if right_from is left_from or _name(right_from) == _name(left_from) is not None:
+            # one name on both sides (a self-join without alias()): the right side becomes a
+            # subquery under a fresh name, its qualifiers still reaching its columns
+            right_from, joinable = self._joinable(right, "r", force=True, fresh=True)
+        right = joinable
         on = self._join_condition(plan, left, right)
         if plan.how == "inner":
             joined = left_from.join(right_from, on)
@@ -870,12 +898,27 @@ class Compiler:
             ambiguous=ambiguous - set(plan.using),
             source="the join",
             base=joined,
+            where=(*left.where, *right.where),
         )
 
-    def _joinable(self, rel: Relation, prefix: str, *, force: bool = False) -> tuple[sa.FromClause, Relation]:
-        if rel.from_clause is not None and not force:
-            return rel.from_clause, rel
-        name = next(iter(rel.qualifiers), None) if len(rel.qualifiers) == 1 else None
+    def _joinable(
+        self, rel: Relation, prefix: str, *, force: bool = False, merge: bool = False, fresh: bool = False
+    ) -> tuple[sa.FromClause, Relation]:
+        """The FROM clause a join reads `rel` through, and `rel` in terms of it.
+
+        A table scan is its table. With `merge`, a plain ``SELECT ... FROM base WHERE ...``
+        over one table or subquery is `base`, and the relation returned keeps its WHERE
+        criteria for the join to apply (its columns are already expressions over `base`);
+        anything else becomes a subquery (named after its one qualifier unless `fresh`), and
+        the relation returned has no WHERE left.
+        """
+        if not force:
+            if rel.from_clause is not None:
+                return rel.from_clause, rel
+            base = rel.base
+            if merge and base is not None and not isinstance(base, sa.Join) and rel.unbuilt() and not rel.windowed:
+                return base, rel
+        name = next(iter(rel.qualifiers), None) if len(rel.qualifiers) == 1 and not fresh else None
         sub = rel.select.subquery(name or self._fresh(prefix))
         out = self._from_subquery(sub, source=rel.source)
         out.qualifiers = {q: {c: o for c, o in m.items() if o in out.columns} for q, m in rel.qualifiers.items()}

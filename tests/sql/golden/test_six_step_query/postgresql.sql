@@ -1,5 +1,4 @@
 SELECT users.city, sum(orders.amount) AS revenue
-FROM (SELECT users.id AS id, users.name AS name, users.city AS city
-FROM users
-WHERE users.city != %(p0)s::VARCHAR) AS users JOIN orders ON users.id = orders.user_id GROUP BY users.city ORDER BY sum(orders.amount) DESC
+FROM users JOIN orders ON users.id = orders.user_id
+WHERE users.city != %(p0)s::VARCHAR GROUP BY users.city ORDER BY sum(orders.amount) DESC
  LIMIT %(param_1)s::INTEGER
