@@ -1028,11 +1028,17 @@ class Compiler:
         return c.name
 
     def _resolve(self, rel: Relation, c: n.Col) -> Element:
+        if c.table is None:  # the usual unqualified output column: what _resolve_name finds
+            found = rel.columns.get(c.name)
+            if found is not None and c.name not in rel.ambiguous:
+                return found
         name = self._resolve_name(rel, c)
         found = rel.columns.get(name)
         return found if found is not None else rel.hidden[name]
 
     def _expr_in(self, rel: Relation, node: n.Node) -> Element:
+        if node.__class__ is n.Col:  # a bare column (select("a"), group_by("a")): no scope to set
+            return self._resolve(rel, node)
         return self._with_scope(lambda c: self._resolve(rel, c), node, star_scope=rel)
 
     def _with_scope(
