@@ -239,3 +239,15 @@ def test_ctrl_c_during_a_read_throws_the_connection_away(items: Database) -> Non
     assert items.executor.parking.parked == ()
     assert items.table("items").count() == 5
     assert_no_transaction_open(items)
+
+
+def test_dispose_closes_the_parked_connection(items: Database) -> None:
+    items.table("items").collect()
+    parked = items.executor.parking.parked
+    items.engine.dispose()  # e.g. to free a DuckDB file for another process
+    assert items.executor.parking.parked == ()
+    for dbapi in parked:
+        with pytest.raises(Exception):  # noqa: B017 - each driver has its own "connection closed" error
+            dbapi.cursor().execute("SELECT 1")
+    assert items.table("items").count() == 5  # from the new pool
+    assert_no_transaction_open(items)

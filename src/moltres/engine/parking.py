@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -63,13 +64,16 @@ def cursor_of(fairy: Any) -> Any:
 class Lease:
     """A pooled connection lent to one direct statement: the SQLAlchemy fairy and its cursor."""
 
-    __slots__ = ("autocommit", "cursor", "fairy", "since")
+    __slots__ = ("autocommit", "cursor", "fairy", "pool", "since")
 
-    def __init__(self, fairy: Any, autocommit: contextlib.AbstractContextManager[None], since: float) -> None:
+    def __init__(
+        self, fairy: Any, autocommit: contextlib.AbstractContextManager[None], since: float, pool: sa.pool.Pool
+    ) -> None:
         self.fairy = fairy
         self.cursor = cursor_of(fairy)
         self.autocommit = autocommit
         self.since = since
+        self.pool = pool  # the engine's pool when it was checked out (Engine.dispose() replaces it)
 
     @property
     def dbapi(self) -> Any:
@@ -93,14 +97,13 @@ class ConnectionParking:
     """
 
     def __init__(self, engine: sa.Engine, rules: Rules, checkout: Callable[[], Any] | None = None) -> None:
-        self._pool = engine.pool
+        self._engine = engine
         self._rules = rules
         self._connect = engine.raw_connection if checkout is None else checkout
-        # a QueuePool's connections may move between threads; a SingletonThreadPool's may not
-        self._queue = self._pool if type(self._pool) is sa.pool.QueuePool else None
         self._parked: list[Lease] = []
         self._pid = os.getpid()
         self._inherited: list[Lease] = []  # parked by the parent of a forked process: never touched
+        _watch_disposal(engine, self)
 
     def take(self) -> Lease:
         """A connection, idle and in autocommit mode, with its cursor: the parked one, or one from the pool."""
@@ -108,9 +111,7 @@ class ConnectionParking:
             lease = self._parked.pop()
         except IndexError:
             return self._checkout()
-        if self._pid != os.getpid():  # forked: the parent's connection is not ours to use or close
-            self._inherited.append(lease)
-            self._pid = os.getpid()
+        if self._forked(lease):
             return self._checkout()
         if time.monotonic() - lease.since < HOLD_SECONDS and not self._listened():
             return lease
@@ -129,7 +130,7 @@ class ConnectionParking:
             idle = False
         # parked only while the pool keeps a connection to spare without its overflow: whoever
         # checks one out next never waits for this one
-        if idle and not self._parked and self._parks():
+        if idle and not self._parked and lease.pool is self._engine.pool and self._parks():
             self._parked.append(lease)
             return
         self._release(lease, idle=idle or committed)
@@ -159,10 +160,32 @@ class ConnectionParking:
         while self._parked:
             self._release(self._parked.pop(), idle=True)
 
+    def disposed(self) -> None:
+        """The engine's pool was disposed of: close the parked connection, as the pool closed its own.
+
+        A DuckDB or SQLite file is then free for another process, as the user meant by
+        ``engine.dispose()``. In a forked child (``engine.dispose(close=False)``), the parent's
+        connection is left alone.
+        """
+        while self._parked:
+            lease = self._parked.pop()
+            if not self._forked(lease):
+                self.discard(lease, invalidate=True)
+
+    def _forked(self, lease: Lease) -> bool:
+        """Whether `lease` was parked by the process this one was forked from (then kept, never used)."""
+        if self._pid == os.getpid():
+            return False
+        self._inherited.append(lease)
+        self._pid = os.getpid()
+        return True
+
     def _parks(self) -> bool:
         """Whether a connection may be kept out of the pool now."""
-        queue = self._queue
-        if queue is None or queue._pre_ping or self._listened():  # pre_ping: the user wants a check per statement
+        queue = self._engine.pool
+        # a QueuePool's connections may move between threads (a SingletonThreadPool's may not);
+        # pre_ping: the user wants a check per statement
+        if type(queue) is not sa.pool.QueuePool or queue._pre_ping or self._listened():
             return False
         # only while the pool keeps a connection to spare within its pool_size: whoever checks
         # one out next does not wait for the parked one
@@ -170,17 +193,18 @@ class ConnectionParking:
 
     def _listened(self) -> bool:
         """Whether the pool has listeners that expect to see each statement's checkout and check-in."""
-        dispatch = self._pool.dispatch
+        dispatch = self._engine.pool.dispatch
         if dispatch.checkin or dispatch.reset:
             return True
         return any(not getattr(fn, ONCE_PER_CONNECTION, False) for fn in dispatch.checkout)
 
     def _checkout(self) -> Lease:
+        pool = self._engine.pool
         fairy = self._connect()
         autocommit = self._rules.autocommit(fairy.dbapi_connection)
         try:
             autocommit.__enter__()
-            return Lease(fairy, autocommit, time.monotonic())
+            return Lease(fairy, autocommit, time.monotonic(), pool)
         except BaseException:  # pragma: no cover - a driver that cannot switch an idle connection's mode
             fairy.close()
             raise
@@ -198,3 +222,22 @@ class ConnectionParking:
             fairy._close_special(transaction_reset=True)
             return
         fairy.close()
+
+
+_WATCHED: weakref.WeakKeyDictionary[sa.Engine, weakref.WeakSet[ConnectionParking]] = weakref.WeakKeyDictionary()
+
+
+def _watch_disposal(engine: sa.Engine, parking: ConnectionParking) -> None:
+    """Tell `parking` when ``engine.dispose()`` runs (one listener per engine, however many Databases)."""
+    watchers = _WATCHED.get(engine)
+    if watchers is None:
+        watchers = _WATCHED[engine] = weakref.WeakSet()
+        ref = weakref.ref(engine)
+
+        def on_dispose(_: Any) -> None:
+            target = ref()
+            for watcher in list(_WATCHED.get(target, ())) if target is not None else ():
+                watcher.disposed()
+
+        sa.event.listen(engine, "engine_disposed", on_dispose)
+    watchers.add(parking)
