@@ -10,7 +10,6 @@ plain Python on every backend, and the shape of the SQL where it matters.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,25 +17,14 @@ import pytest
 from moltres import col, lit
 from moltres.expressions import functions as F
 from moltres.utils.exceptions import CompilationError
-from tests.dataframe.conftest import ORDERS, USERS, seed
+from tests.dataframe import conftest as dataframe_fixtures
+from tests.dataframe.conftest import ORDERS, USERS
 
 if TYPE_CHECKING:
     from moltres import Database
-    from tests._backends import Backend
 
 
-@pytest.fixture(scope="module")
-def shop(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    """``users`` and ``orders`` (tests.dataframe.conftest), read only."""
-    from moltres import connect
-
-    with backend.fresh(tmp_path_factory.mktemp(backend.name)) as url:
-        database = connect(url)
-        try:
-            seed(database)
-            yield database
-        finally:
-            database.close()
+shop = dataframe_fixtures.shop  # the read-only users and orders of the DataFrame tests
 
 
 def ordered(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
