@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from moltres.engine.catalog import BoundCatalog, ReflectingCatalog
 from moltres.engine.errors import translate_error
-from moltres.engine.parking import ConnectionParking, Lease, cursor_of
+from moltres.engine.parking import ConnectionParking, Lease, check_in, cursor_of
 from moltres.logical import plan as p
 from moltres.logical.rewrites import parameterize
 from moltres.sql.compiler import CompiledQuery, param_names
@@ -821,11 +821,11 @@ class Executor:
             rules = self.state.rules
             if rules.interrupts_on_cancel:  # the statement runs on in the driver's thread: stop it
                 rules.interrupt(fairy.dbapi_connection)
-                self._release(fairy)  # its next user waits behind the interrupted statement
+                check_in(fairy, self.state.rules)  # its next user waits behind the interrupted statement
             else:  # the driver stopped the statement mid-protocol: the connection's state is unknown
                 fairy.invalidate()
             raise
-        self._release(fairy)
+        check_in(fairy, self.state.rules)
         return driver.dicts(compiled.columns, description, rows)
 
     def _fetch_parked(self, compiled: CompiledQuery, driver: DriverStatement, params: dict[str, Any]) -> Rows:
@@ -898,25 +898,7 @@ class Executor:
         except Exception as exc:
             raise self._driver_error(exc, fairy, driver.sql) from None
         finally:
-            self._release(fairy)
-
-    def _release(self, fairy: Any, *, idle: bool = False) -> None:
-        """Return a direct statement's connection to the pool, skipping the pool's ROLLBACK when idle.
-
-        SQLAlchemy's own Connection does the same (``_close_special``) after it has ended its
-        transaction; a driver that cannot tell whether a transaction is open keeps the reset,
-        unless the caller knows (`idle`: it has just committed).
-        """
-        close_idle = getattr(fairy, "_close_special", None)
-        if close_idle is not None and fairy.dbapi_connection is not None:
-            try:
-                idle = idle or self.state.rules.idle_after_read(fairy.dbapi_connection)
-            except Exception:  # pragma: no cover - a driver attribute that raises: keep the reset
-                idle = False
-            if idle:
-                close_idle(transaction_reset=True)
-                return
-        fairy.close()
+            check_in(fairy, self.state.rules)
 
     def stream(
         self, plan: p.Plan, batch_size: int, *, timeout: float | None = None, named: bool = True

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 from moltres.sql.dialects.base import Rules
 
-__all__ = ["HOLD_SECONDS", "ONCE_PER_CONNECTION", "ConnectionParking", "Lease", "cursor_of"]
+__all__ = ["HOLD_SECONDS", "ONCE_PER_CONNECTION", "ConnectionParking", "Lease", "check_in", "cursor_of"]
 
 #: Seconds a parked connection may stay out of the pool, counted from its checkout.
 HOLD_SECONDS = 1.0
@@ -59,6 +59,31 @@ def cursor_of(fairy: Any) -> Any:
     cursor = dbapi.cursor()
     fairy.info[_CURSOR] = (dbapi, cursor)
     return cursor
+
+
+def check_in(fairy: Any, rules: Rules, *, idle: bool | None = None) -> None:
+    """Return a direct statement's connection to the pool, without the pool's ROLLBACK when no transaction is open.
+
+    SQLAlchemy's own Connection does the same (``_close_special``) once it has ended its
+    transaction. `idle` is what the caller knows (it has just committed, or checked); None
+    asks the driver (:meth:`Rules.idle_after_read`), and a driver that cannot tell keeps the
+    reset.
+
+    Example:
+        >>> fairy = db.engine.raw_connection()
+        >>> check_in(fairy, db.executor.state.rules)  # idle: back to the pool without a ROLLBACK
+    """
+    close_idle = getattr(fairy, "_close_special", None)
+    if close_idle is not None and fairy.dbapi_connection is not None:
+        if idle is None:
+            try:
+                idle = rules.idle_after_read(fairy.dbapi_connection)
+            except Exception:  # pragma: no cover - a driver attribute that raises: keep the reset
+                idle = False
+        if idle:
+            close_idle(transaction_reset=True)
+            return
+    fairy.close()
 
 
 class Lease:
@@ -211,17 +236,12 @@ class ConnectionParking:
 
     def _release(self, lease: Lease, *, idle: bool) -> None:
         """Leave autocommit mode and check the connection in; skip the pool's ROLLBACK when `idle`."""
-        fairy = lease.fairy
         try:
             lease.autocommit.__exit__(None, None, None)
         except Exception:  # pragma: no cover - the connection closed while parked: the pool makes a new one
-            fairy.invalidate()
+            lease.fairy.invalidate()
             return
-        if idle and fairy.dbapi_connection is not None:
-            # what SQLAlchemy's own Connection does once it has ended its transaction
-            fairy._close_special(transaction_reset=True)
-            return
-        fairy.close()
+        check_in(lease.fairy, self._rules, idle=idle)
 
 
 _WATCHED: weakref.WeakKeyDictionary[sa.Engine, weakref.WeakSet[ConnectionParking]] = weakref.WeakKeyDictionary()
