@@ -49,6 +49,7 @@ __all__ = ["Database", "connect"]
 
 # create_dataframe keeps up to this many rows inline in the SQL; larger inputs are staged.
 INLINE_ROWS = 500
+_TABLE_FRAMES = 256  # table() frames kept for reuse (each is a few hundred bytes)
 
 
 def _infer_types(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -84,6 +85,7 @@ class BaseDatabase(Generic[X, F]):
         self._executor = executor
         self._staged: list[str] = []
         self._temporary: set[str] = set()  # temporary tables created here (see tables())
+        self._tables: dict[tuple[str, str | None], F] = {}  # table(): frames are immutable values
 
     @property
     def executor(self) -> X:
@@ -123,8 +125,16 @@ class BaseDatabase(Generic[X, F]):
             raise ValidationError(
                 f"a table name must be a string, got {type(name).__name__}", suggestion="db.table('users')"
             )
-        validate_identifiers([name])
-        return self._frame(p.Table(name, schema))
+        cacheable = schema is None or isinstance(schema, str)
+        frame = self._tables.get((name, schema)) if cacheable else None
+        if frame is None:
+            validate_identifiers([name])
+            frame = self._frame(p.Table(name, schema))
+            if cacheable:
+                if len(self._tables) >= _TABLE_FRAMES:
+                    self._tables.clear()
+                self._tables[name, schema] = frame
+        return frame
 
     def sql(self, text: str, params: Mapping[str, Any] | None = None, **kwparams: Any) -> F:
         """A DataFrame over a SELECT you write, with ``:name`` parameters bound (never pasted).

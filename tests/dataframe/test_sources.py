@@ -16,6 +16,29 @@ if TYPE_CHECKING:
     from moltres import Database
 
 
+def test_table_frames_are_reused_and_never_go_stale(db: Database) -> None:
+    """db.table() hands out one frame per name: a frame is only the name (no columns, no
+    types), so a table dropped and created again with other columns reads its new ones."""
+    db.create_table("reused", [column("a", "INTEGER")]).collect()
+    db.insert("reused", [{"a": 1}])
+    first = db.table("reused")
+    assert first.columns == ["a"] and first.collect() == [{"a": 1}]
+    db.drop_table("reused").collect()
+    db.create_table("reused", [column("b", "TEXT"), column("c", "INTEGER")]).collect()
+    db.insert("reused", [{"b": "x", "c": 2}])
+    again = db.table("reused")
+    assert again is first
+    assert again.columns == ["b", "c"] and again.collect() == [{"b": "x", "c": 2}]
+    with db.engine.connect() as conn:  # a database bound to a connection has frames of its own
+        scoped = db.bound_to(conn)
+        bound = scoped.table("reused")
+        assert bound is not again and bound.database is scoped and bound.collect() == [{"b": "x", "c": 2}]
+    for bad in ("", "x" * 64, "a\x00b"):  # invalid names are refused every time, never kept
+        for _ in range(2):
+            with pytest.raises(ValidationError):
+                db.table(bad)
+
+
 def test_create_dataframe_infers_types(db: Database) -> None:
     rows = [
         {"i": 1, "f": 1.5, "s": "a", "d": dt.date(2024, 1, 2), "b": True},

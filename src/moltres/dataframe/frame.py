@@ -7,6 +7,7 @@ and never touch the database; only the terminal methods of :class:`DataFrame` an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -14,7 +15,7 @@ from typing_extensions import Self
 
 from moltres.dataframe.grouped import GroupedData
 from moltres.expressions import nodes as n
-from moltres.expressions.column import Column, column_of, to_node
+from moltres.expressions.column import Column, column_of, parse_column_name, to_node
 from moltres.logical import plan as p
 from moltres.sql.compiler import LEFT, RIGHT, validate_identifiers
 from moltres.utils.exceptions import ValidationError
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["Frame"]
 
 E = TypeVar("E")
+
+_new = object.__new__
 
 _JOIN_ALIASES: dict[str, p.JoinHow] = {
     "inner": "inner",
@@ -62,6 +65,8 @@ def _predicate(value: Column | str) -> n.Node:
 
 
 def _column_expr(value: object) -> n.Node:
+    if value.__class__ is str:  # the usual case first
+        return parse_column_name(value)
     if isinstance(value, str):
         return column_of(value)
     if isinstance(value, Column):
@@ -73,10 +78,10 @@ def _column_expr(value: object) -> n.Node:
 
 
 def _sort_key(value: object, ascending: bool | None) -> n.SortKey:
-    node = _column_expr(value)
+    node = value.node if value.__class__ is Column else _column_expr(value)
     if isinstance(node, n.SortKey):
         return node
-    return n.SortKey(node, descending=ascending is False)
+    return n.SortKey(node, ascending is False, None)
 
 
 class Frame(Generic[E]):
@@ -90,7 +95,12 @@ class Frame(Generic[E]):
         self._database = database
 
     def _with(self, plan: p.Plan) -> Self:
-        return type(self)(plan, self._executor, self._database)
+        # every builder ends here: set the slots directly rather than through __init__
+        frame: Self = _new(self.__class__)
+        frame._plan = plan
+        frame._executor = self._executor
+        frame._database = self._database
+        return frame
 
     @property
     def plan(self) -> p.Plan:
@@ -151,7 +161,8 @@ class Frame(Generic[E]):
             >>> db.table("users").where(col("age") > 40).collect()
             [{'id': 3, 'name': 'Grace', 'age': 45}]
         """
-        return self._with(p.Filter(self._plan, _predicate(predicate)))
+        node = predicate.node if predicate.__class__ is Column else _predicate(predicate)
+        return self._with(p.Filter(self._plan, node))
 
     filter = where
 
@@ -370,16 +381,14 @@ class Frame(Generic[E]):
         elif isinstance(on, Column):
             condition = on.node
         elif isinstance(on, (list, tuple)) and on:
-            if all(isinstance(x, str) for x in on):
-                using = tuple(str(x) for x in on)
-            elif all(isinstance(x, tuple) and len(x) == 2 for x in on):
-                terms: list[n.Node] = [
-                    n.Compare(n.CompareOp.EQ, n.Col(str(pair[0]), LEFT), n.Col(str(pair[1]), RIGHT))
-                    for pair in on
-                    if isinstance(pair, tuple)
-                ]
-                condition = _and_all(terms)
-            elif all(isinstance(x, Column) for x in on):
+            first = on[0]  # looked at first: only lists of its kind pass the check below
+            if isinstance(first, str) and all(isinstance(x, str) for x in on):
+                using = tuple([str(x) for x in on])
+            elif isinstance(first, tuple) and all(isinstance(x, tuple) and len(x) == 2 for x in on):
+                condition = _and_all(
+                    [_equal_pair(str(pair[0]), str(pair[1])) for pair in on if isinstance(pair, tuple)]
+                )
+            elif isinstance(first, Column) and all(isinstance(x, Column) for x in on):
                 condition = _and_all([x.node for x in on if isinstance(x, Column)])
             else:
                 raise ValidationError(
@@ -494,6 +503,12 @@ class Frame(Generic[E]):
         from moltres.dataframe.writer import DataFrameWriter
 
         return DataFrameWriter(self)
+
+
+# Join keys repeat across queries; their conditions are immutable values, so build each once.
+@functools.lru_cache(maxsize=1024)
+def _equal_pair(left: str, right: str) -> n.Node:
+    return n.Compare(n.CompareOp.EQ, n.Col(left, LEFT), n.Col(right, RIGHT))
 
 
 def _and_all(terms: Iterable[n.Node]) -> n.Node:

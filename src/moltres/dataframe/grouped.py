@@ -59,6 +59,8 @@ class GroupedData(Generic[F_]):
         {'user_id': 1, 'count': 2}
     """
 
+    __slots__ = ("_frame", "_keys", "_pivot")
+
     def __init__(self, frame: F_, keys: tuple[n.Node, ...], pivot: tuple[n.Node, tuple[Any, ...]] | None = None):
         self._frame = frame
         self._keys = keys
@@ -74,7 +76,10 @@ class GroupedData(Generic[F_]):
         """
         nodes: list[n.Node] = []
         for e in exprs:
-            nodes.extend(_agg_node(e))
+            if e.__class__ is Column:  # the usual case, without a call
+                nodes.append(e.node)
+            else:
+                nodes.extend(_agg_node(e))
         for name, e in named.items():
             nodes.append(n.Alias(to_node(e), name))
         if not nodes:

@@ -23,7 +23,7 @@ from moltres.utils.exceptions import ValidationError
 if TYPE_CHECKING:
     from moltres.expressions.window import WindowSpec
 
-__all__ = ["Column", "ColumnLike", "col", "column_of", "lit", "to_node"]
+__all__ = ["Column", "ColumnLike", "col", "column_of", "lit", "parse_column_name", "to_node", "wrap"]
 
 _SCALAR_TYPES = (
     bool,
@@ -77,7 +77,7 @@ def column_of(value: object) -> n.Node:
         Col(name='age', table=None)
     """
     if isinstance(value, str):
-        return _parse_column_name(value)
+        return parse_column_name(value)
     if isinstance(value, Column):
         return value.node
     if isinstance(value, n.Node):
@@ -90,7 +90,13 @@ def column_of(value: object) -> n.Node:
 
 # Column names repeat across queries; their nodes are immutable, so parse each name once.
 @functools.lru_cache(maxsize=4096)
-def _parse_column_name(name: str) -> n.Node:
+def parse_column_name(name: str) -> n.Node:
+    """The node a column name stands for: ``"a"``, ``"t.a"``, ``"*"`` or ``"t.*"`` (cached).
+
+    Example:
+        >>> parse_column_name("t.a"), parse_column_name("*")
+        (Col(name='a', table='t'), Star(table=None))
+    """
     if name == "*":
         return n.Star()
     if name.endswith(".*") and name.count(".") == 1:
@@ -127,22 +133,22 @@ class Column:
 
     # Comparisons build SQL; use `equals` for structural equality.
     def __eq__(self, other: object) -> Column:  # type: ignore[override]
-        return Column(n.Compare(n.CompareOp.EQ, self.node, to_node(other)))
+        return wrap(n.Compare(n.CompareOp.EQ, self.node, to_node(other)))
 
     def __ne__(self, other: object) -> Column:  # type: ignore[override]
-        return Column(n.Compare(n.CompareOp.NE, self.node, to_node(other)))
+        return wrap(n.Compare(n.CompareOp.NE, self.node, to_node(other)))
 
     def __lt__(self, other: object) -> Column:
-        return Column(n.Compare(n.CompareOp.LT, self.node, to_node(other)))
+        return wrap(n.Compare(n.CompareOp.LT, self.node, to_node(other)))
 
     def __le__(self, other: object) -> Column:
-        return Column(n.Compare(n.CompareOp.LE, self.node, to_node(other)))
+        return wrap(n.Compare(n.CompareOp.LE, self.node, to_node(other)))
 
     def __gt__(self, other: object) -> Column:
-        return Column(n.Compare(n.CompareOp.GT, self.node, to_node(other)))
+        return wrap(n.Compare(n.CompareOp.GT, self.node, to_node(other)))
 
     def __ge__(self, other: object) -> Column:
-        return Column(n.Compare(n.CompareOp.GE, self.node, to_node(other)))
+        return wrap(n.Compare(n.CompareOp.GE, self.node, to_node(other)))
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -153,55 +159,55 @@ class Column:
         )
 
     def __add__(self, other: object) -> Column:
-        return Column(n.Add(self.node, to_node(other)))
+        return wrap(n.Add(self.node, to_node(other)))
 
     def __radd__(self, other: object) -> Column:
-        return Column(n.Add(to_node(other), self.node))
+        return wrap(n.Add(to_node(other), self.node))
 
     def __sub__(self, other: object) -> Column:
-        return Column(n.Sub(self.node, to_node(other)))
+        return wrap(n.Sub(self.node, to_node(other)))
 
     def __rsub__(self, other: object) -> Column:
-        return Column(n.Sub(to_node(other), self.node))
+        return wrap(n.Sub(to_node(other), self.node))
 
     def __mul__(self, other: object) -> Column:
-        return Column(n.Mul(self.node, to_node(other)))
+        return wrap(n.Mul(self.node, to_node(other)))
 
     def __rmul__(self, other: object) -> Column:
-        return Column(n.Mul(to_node(other), self.node))
+        return wrap(n.Mul(to_node(other), self.node))
 
     def __truediv__(self, other: object) -> Column:
-        return Column(n.Div(self.node, to_node(other)))
+        return wrap(n.Div(self.node, to_node(other)))
 
     def __rtruediv__(self, other: object) -> Column:
-        return Column(n.Div(to_node(other), self.node))
+        return wrap(n.Div(to_node(other), self.node))
 
     def __mod__(self, other: object) -> Column:
-        return Column(n.Mod(self.node, to_node(other)))
+        return wrap(n.Mod(self.node, to_node(other)))
 
     def __rmod__(self, other: object) -> Column:
-        return Column(n.Mod(to_node(other), self.node))
+        return wrap(n.Mod(to_node(other), self.node))
 
     def __pow__(self, other: object) -> Column:
-        return Column(n.Power(self.node, to_node(other)))
+        return wrap(n.Power(self.node, to_node(other)))
 
     def __neg__(self) -> Column:
-        return Column(n.Neg(self.node))
+        return wrap(n.Neg(self.node))
 
     def __and__(self, other: object) -> Column:
-        return Column(n.And(self.node, to_node(other)))
+        return wrap(n.And(self.node, to_node(other)))
 
     def __rand__(self, other: object) -> Column:
-        return Column(n.And(to_node(other), self.node))
+        return wrap(n.And(to_node(other), self.node))
 
     def __or__(self, other: object) -> Column:
-        return Column(n.Or(self.node, to_node(other)))
+        return wrap(n.Or(self.node, to_node(other)))
 
     def __ror__(self, other: object) -> Column:
-        return Column(n.Or(to_node(other), self.node))
+        return wrap(n.Or(to_node(other), self.node))
 
     def __invert__(self) -> Column:
-        return Column(n.Not(self.node))
+        return wrap(n.Not(self.node))
 
     def __repr__(self) -> str:
         return f"Column<{self.node!r}>"
@@ -240,7 +246,7 @@ class Column:
         if not isinstance(name, str) or not name:
             raise ValidationError("an alias must be a non-empty string", suggestion="col('a').alias('total')")
         inner = self.node.arg if isinstance(self.node, n.Alias) else self.node
-        return Column(n.Alias(inner, name))
+        return wrap(n.Alias(inner, name))
 
     name_as = alias
 
@@ -248,11 +254,11 @@ class Column:
 
     def is_null(self) -> Column:
         """True where the value is NULL."""
-        return Column(n.IsNull(self.node))
+        return wrap(n.IsNull(self.node))
 
     def is_not_null(self) -> Column:
         """True where the value is not NULL."""
-        return Column(n.IsNotNull(self.node))
+        return wrap(n.IsNotNull(self.node))
 
     isNull = is_null
     isNotNull = is_not_null
@@ -268,35 +274,35 @@ class Column:
         if len(values) == 1 and isinstance(values[0], (list, tuple, set, frozenset)):
             items = values[0]
         nodes = tuple(to_node(v) for v in items)
-        return Column(n.InList(self.node, nodes))
+        return wrap(n.InList(self.node, nodes))
 
     def between(self, low: object, high: object) -> Column:
         """True where ``low <= value <= high``."""
-        return Column(n.Between(self.node, to_node(low), to_node(high)))
+        return wrap(n.Between(self.node, to_node(low), to_node(high)))
 
     def like(self, pattern: object) -> Column:
         """SQL ``LIKE`` with ``%`` and ``_`` wildcards."""
-        return Column(n.Like(self.node, to_node(pattern)))
+        return wrap(n.Like(self.node, to_node(pattern)))
 
     def ilike(self, pattern: object) -> Column:
         """Case-insensitive ``LIKE``."""
-        return Column(n.ILike(self.node, to_node(pattern)))
+        return wrap(n.ILike(self.node, to_node(pattern)))
 
     def rlike(self, pattern: object) -> Column:
         """Regular-expression match (not on SQLite, which has no REGEXP function by default)."""
-        return Column(n.RLike(self.node, to_node(pattern)))
+        return wrap(n.RLike(self.node, to_node(pattern)))
 
     def startswith(self, prefix: object) -> Column:
         """True where the string starts with `prefix`; wildcards in it are matched literally."""
-        return Column(n.StartsWith(self.node, to_node(prefix)))
+        return wrap(n.StartsWith(self.node, to_node(prefix)))
 
     def endswith(self, suffix: object) -> Column:
         """True where the string ends with `suffix`; wildcards in it are matched literally."""
-        return Column(n.EndsWith(self.node, to_node(suffix)))
+        return wrap(n.EndsWith(self.node, to_node(suffix)))
 
     def contains(self, substring: object) -> Column:
         """True where the string contains `substring`; wildcards in it are matched literally."""
-        return Column(n.Contains(self.node, to_node(substring)))
+        return wrap(n.Contains(self.node, to_node(substring)))
 
     startsWith = startswith
     endsWith = endswith
@@ -312,7 +318,7 @@ class Column:
         """
         if not isinstance(to, str) or not to.strip():
             raise ValidationError("cast() takes a SQL type name", suggestion="col('x').cast('INTEGER')")
-        return Column(n.Cast(self.node, to.strip()))
+        return wrap(n.Cast(self.node, to.strip()))
 
     astype = cast
 
@@ -324,7 +330,7 @@ class Column:
                 suggestion="start the chain with F.when(condition, value)",
             )
         branch = (to_node(condition), to_node(value))
-        return Column(n.Case((*self.node.whens, branch)))
+        return wrap(n.Case((*self.node.whens, branch)))
 
     def otherwise(self, value: object) -> Column:
         """Close a ``F.when(...)`` chain with the value for rows no branch matched."""
@@ -333,43 +339,43 @@ class Column:
                 "otherwise() can only follow F.when(...)",
                 suggestion="F.when(col('a') > 1, 'big').otherwise('small')",
             )
-        return Column(n.Case(self.node.whens, to_node(value)))
+        return wrap(n.Case(self.node.whens, to_node(value)))
 
     # -------------------------------------------------------------------------------- ordering
 
     def asc(self) -> Column:
         """Sort ascending (NULL placement is the database's default)."""
-        return Column(n.SortKey(self._unsorted(), descending=False))
+        return wrap(n.SortKey(self._unsorted(), False, None))
 
     def desc(self) -> Column:
         """Sort descending (NULL placement is the database's default)."""
-        return Column(n.SortKey(self._unsorted(), descending=True))
+        return wrap(n.SortKey(self._unsorted(), True, None))
 
     def asc_nulls_first(self) -> Column:
         """Sort ascending with NULLs first."""
-        return Column(n.SortKey(self._unsorted(), descending=False, nulls_first=True))
+        return wrap(n.SortKey(self._unsorted(), descending=False, nulls_first=True))
 
     def asc_nulls_last(self) -> Column:
         """Sort ascending with NULLs last."""
-        return Column(n.SortKey(self._unsorted(), descending=False, nulls_first=False))
+        return wrap(n.SortKey(self._unsorted(), descending=False, nulls_first=False))
 
     def desc_nulls_first(self) -> Column:
         """Sort descending with NULLs first."""
-        return Column(n.SortKey(self._unsorted(), descending=True, nulls_first=True))
+        return wrap(n.SortKey(self._unsorted(), descending=True, nulls_first=True))
 
     def desc_nulls_last(self) -> Column:
         """Sort descending with NULLs last."""
-        return Column(n.SortKey(self._unsorted(), descending=True, nulls_first=False))
+        return wrap(n.SortKey(self._unsorted(), descending=True, nulls_first=False))
 
     def nulls_first(self) -> Column:
         """Put NULLs first, keeping the direction already chosen."""
         key = self.node if isinstance(self.node, n.SortKey) else n.SortKey(self.node)
-        return Column(n.SortKey(key.arg, key.descending, True))
+        return wrap(n.SortKey(key.arg, key.descending, True))
 
     def nulls_last(self) -> Column:
         """Put NULLs last, keeping the direction already chosen."""
         key = self.node if isinstance(self.node, n.SortKey) else n.SortKey(self.node)
-        return Column(n.SortKey(key.arg, key.descending, False))
+        return wrap(n.SortKey(key.arg, key.descending, False))
 
     def _unsorted(self) -> n.Node:
         return self.node.arg if isinstance(self.node, n.SortKey) else self.node
@@ -394,19 +400,35 @@ class Column:
         if isinstance(self.node, n.Alias):
             func, name = self.node.arg, self.node.name
         over = n.Over(func, spec.partitions, spec.orderings, spec.frame)
-        return Column(n.Alias(over, name) if name else over)
+        return wrap(n.Alias(over, name) if name else over)
 
     # -------------------------------------------------------------------------------- shortcuts
 
     def substr(self, start: int, length: int | None = None) -> Column:
         """Characters from a 1-based `start`, `length` of them."""
-        return Column(n.Substring(self.node, to_node(start), None if length is None else to_node(length)))
+        return wrap(n.Substring(self.node, to_node(start), None if length is None else to_node(length)))
 
     def get_json(self, path: str) -> Column:
         """The scalar at a JSON path like ``$.a.b``, as text."""
         from moltres.expressions.functions import json_extract
 
         return json_extract(self, path)
+
+
+_new = object.__new__
+_set_node: Any = Column.__dict__["node"].__set__
+
+
+def wrap(node: n.Node) -> Column:
+    """``Column(node)``, made without the class call (every operator and function makes one).
+
+    Example:
+        >>> wrap(n.Col("a")).equals(Column(n.Col("a")))
+        True
+    """
+    column: Column = _new(Column)
+    _set_node(column, node)
+    return column
 
 
 def col(name: str) -> Column:
@@ -416,9 +438,16 @@ def col(name: str) -> Column:
         >>> col("users.age").node
         Col(name='age', table='users')
     """
+    if name.__class__ is str and name:  # the usual case: a Column is immutable, so one per name will do
+        return _named_column(name)
     if not isinstance(name, str) or not name:
         raise ValidationError(f"col() takes a column name, got {name!r}", suggestion="col('age') or col('users.age')")
-    return Column(_parse_column_name(name))
+    return wrap(parse_column_name(name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _named_column(name: str) -> Column:
+    return wrap(parse_column_name(name))
 
 
 def lit(value: object) -> Column:
@@ -428,4 +457,4 @@ def lit(value: object) -> Column:
         >>> lit(5).node
         Lit(value=5, kind=<class 'int'>)
     """
-    return Column(to_node(value))
+    return wrap(to_node(value))

@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 from moltres.expressions import nodes as n
-from moltres.expressions.column import Column, col, column_of, lit, to_node
+from moltres.expressions.column import Column, col, column_of, lit, to_node, wrap
 from moltres.utils.exceptions import ValidationError
 
 __all__ = [
@@ -84,8 +84,7 @@ ColumnOrName = Column | str
 column = col
 
 
-def _c(value: object) -> n.Node:
-    return column_of(value)
+_c = column_of  # a string names a column here
 
 
 def expr(text: str) -> Column:
@@ -100,7 +99,7 @@ def expr(text: str) -> Column:
     """
     from moltres.expressions.parser import parse_expression
 
-    return Column(parse_expression(text))
+    return wrap(parse_expression(text))
 
 
 # ------------------------------------------------------------------------------------ conditionals
@@ -114,7 +113,7 @@ def when(condition: Column, value: object) -> Column:
         >>> len(F_when.node.whens)
         1
     """
-    return Column(n.Case(((to_node(condition), to_node(value)),)))
+    return wrap(n.Case(((to_node(condition), to_node(value)),)))
 
 
 def coalesce(*cols: ColumnOrName) -> Column:
@@ -126,7 +125,7 @@ def coalesce(*cols: ColumnOrName) -> Column:
     """
     if not cols:
         raise ValidationError("coalesce() needs at least one argument")
-    return Column(n.Coalesce(tuple(_c(c) for c in cols)))
+    return wrap(n.Coalesce(tuple(_c(c) for c in cols)))
 
 
 # ------------------------------------------------------------------------------------ strings
@@ -139,37 +138,37 @@ def lower(c: ColumnOrName) -> Column:
         >>> lower("name").node
         Lower(arg=Col(name='name', table=None))
     """
-    return Column(n.Lower(_c(c)))
+    return wrap(n.Lower(_c(c)))
 
 
 def upper(c: ColumnOrName) -> Column:
     """Upper-case a string column."""
-    return Column(n.Upper(_c(c)))
+    return wrap(n.Upper(_c(c)))
 
 
 def trim(c: ColumnOrName) -> Column:
     """Strip spaces from both ends."""
-    return Column(n.Trim(_c(c)))
+    return wrap(n.Trim(_c(c)))
 
 
 def ltrim(c: ColumnOrName) -> Column:
     """Strip leading spaces."""
-    return Column(n.LTrim(_c(c)))
+    return wrap(n.LTrim(_c(c)))
 
 
 def rtrim(c: ColumnOrName) -> Column:
     """Strip trailing spaces."""
-    return Column(n.RTrim(_c(c)))
+    return wrap(n.RTrim(_c(c)))
 
 
 def length(c: ColumnOrName) -> Column:
     """Number of characters."""
-    return Column(n.Length(_c(c)))
+    return wrap(n.Length(_c(c)))
 
 
 def substring(c: ColumnOrName, start: int, length: int | None = None) -> Column:
     """Characters from a 1-based `start`, `length` of them (or to the end)."""
-    return Column(n.Substring(_c(c), to_node(start), None if length is None else to_node(length)))
+    return wrap(n.Substring(_c(c), to_node(start), None if length is None else to_node(length)))
 
 
 def concat(*cols: ColumnOrName) -> Column:
@@ -181,22 +180,22 @@ def concat(*cols: ColumnOrName) -> Column:
     """
     if not cols:
         raise ValidationError("concat() needs at least one argument")
-    return Column(n.Concat(tuple(_c(c) for c in cols)))
+    return wrap(n.Concat(tuple(_c(c) for c in cols)))
 
 
 def replace(c: ColumnOrName, search: str, replacement: str) -> Column:
     """Replace every occurrence of `search` with `replacement`."""
-    return Column(n.Replace(_c(c), to_node(search), to_node(replacement)))
+    return wrap(n.Replace(_c(c), to_node(search), to_node(replacement)))
 
 
 def split(c: ColumnOrName, delimiter: str) -> Column:
     """Split into an array (PostgreSQL and DuckDB; other dialects raise CompilationError)."""
-    return Column(n.Split(_c(c), to_node(delimiter)))
+    return wrap(n.Split(_c(c), to_node(delimiter)))
 
 
 def regexp_extract(c: ColumnOrName, pattern: str) -> Column:
     """The first substring matching a regular expression (not on SQLite)."""
-    return Column(n.RegexpExtract(_c(c), to_node(pattern)))
+    return wrap(n.RegexpExtract(_c(c), to_node(pattern)))
 
 
 # ------------------------------------------------------------------------------------ numbers
@@ -204,7 +203,7 @@ def regexp_extract(c: ColumnOrName, pattern: str) -> Column:
 
 def abs(c: ColumnOrName) -> Column:
     """Absolute value."""
-    return Column(n.Abs(_c(c)))
+    return wrap(n.Abs(_c(c)))
 
 
 def round(c: ColumnOrName, digits: int = 0) -> Column:
@@ -216,27 +215,27 @@ def round(c: ColumnOrName, digits: int = 0) -> Column:
     """
     if not isinstance(digits, int):
         raise ValidationError("round() takes an integer number of digits")
-    return Column(n.Round(_c(c), digits))
+    return wrap(n.Round(_c(c), digits))
 
 
 def floor(c: ColumnOrName) -> Column:
     """Largest integer not above the value."""
-    return Column(n.Floor(_c(c)))
+    return wrap(n.Floor(_c(c)))
 
 
 def ceil(c: ColumnOrName) -> Column:
     """Smallest integer not below the value."""
-    return Column(n.Ceil(_c(c)))
+    return wrap(n.Ceil(_c(c)))
 
 
 def sqrt(c: ColumnOrName) -> Column:
     """Square root."""
-    return Column(n.Sqrt(_c(c)))
+    return wrap(n.Sqrt(_c(c)))
 
 
 def pow(base: ColumnOrName, exponent: object) -> Column:
     """`base` raised to `exponent` (a number or a column)."""
-    return Column(n.Power(_c(base), to_node(exponent)))
+    return wrap(n.Power(_c(base), to_node(exponent)))
 
 
 power = pow
@@ -244,7 +243,7 @@ power = pow
 
 def mod(c: ColumnOrName, divisor: object) -> Column:
     """Remainder of integer division."""
-    return Column(n.Mod(_c(c), to_node(divisor)))
+    return wrap(n.Mod(_c(c), to_node(divisor)))
 
 
 # ------------------------------------------------------------------------------------ dates
@@ -252,16 +251,16 @@ def mod(c: ColumnOrName, divisor: object) -> Column:
 
 def current_date() -> Column:
     """Today's date on the database server."""
-    return Column(n.CurrentDate())
+    return wrap(n.CurrentDate())
 
 
 def current_timestamp() -> Column:
     """The current timestamp on the database server."""
-    return Column(n.CurrentTimestamp())
+    return wrap(n.CurrentTimestamp())
 
 
 def _extract(part: n.DatePart, c: ColumnOrName) -> Column:
-    return Column(n.Extract(part, _c(c)))
+    return wrap(n.Extract(part, _c(c)))
 
 
 def year(c: ColumnOrName) -> Column:
@@ -309,17 +308,17 @@ def second(c: ColumnOrName) -> Column:
 
 def date_add(c: ColumnOrName, days: object) -> Column:
     """A date plus a number of days (negative to go back)."""
-    return Column(n.DateAdd(_c(c), to_node(days)))
+    return wrap(n.DateAdd(_c(c), to_node(days)))
 
 
 def date_sub(c: ColumnOrName, days: int) -> Column:
     """A date minus a number of days."""
-    return Column(n.DateAdd(_c(c), to_node(-days)))
+    return wrap(n.DateAdd(_c(c), to_node(-days)))
 
 
 def date_diff(end: ColumnOrName, start: ColumnOrName) -> Column:
     """Whole days from `start` to `end` (PySpark's ``datediff`` argument order)."""
-    return Column(n.DateDiff(_c(end), _c(start)))
+    return wrap(n.DateDiff(_c(end), _c(start)))
 
 
 datediff = date_diff
@@ -337,7 +336,7 @@ def date_trunc(unit: str, c: ColumnOrName) -> Column:
     except (ValueError, AttributeError):
         choices = ", ".join(p.value for p in n.DatePart)
         raise ValidationError(f"unknown date_trunc unit {unit!r}", suggestion=f"use one of: {choices}") from None
-    return Column(n.DateTrunc(part, _c(c)))
+    return wrap(n.DateTrunc(part, _c(c)))
 
 
 # ------------------------------------------------------------------------------------ JSON
@@ -352,7 +351,7 @@ def json_extract(c: ColumnOrName, path: str) -> Column:
     """
     if not isinstance(path, str) or not path.startswith("$"):
         raise ValidationError(f"a JSON path starts with '$', got {path!r}", suggestion="'$.field.sub'")
-    return Column(n.JsonExtract(_c(c), path))
+    return wrap(n.JsonExtract(_c(c), path))
 
 
 get_json_object = json_extract
@@ -368,12 +367,12 @@ def count(c: ColumnOrName = "*") -> Column:
         >>> count("*").node
         Count(arg=Star(table=None))
     """
-    return Column(n.Count(_c(c)))
+    return wrap(n.Count(_c(c)))
 
 
 def count_distinct(c: ColumnOrName) -> Column:
     """Count distinct non-NULL values."""
-    return Column(n.CountDistinct(_c(c)))
+    return wrap(n.CountDistinct(_c(c)))
 
 
 countDistinct = count_distinct
@@ -381,12 +380,12 @@ countDistinct = count_distinct
 
 def sum(c: ColumnOrName) -> Column:
     """Sum of the non-NULL values."""
-    return Column(n.Sum(_c(c)))
+    return wrap(n.Sum(_c(c)))
 
 
 def avg(c: ColumnOrName) -> Column:
     """Mean of the non-NULL values."""
-    return Column(n.Avg(_c(c)))
+    return wrap(n.Avg(_c(c)))
 
 
 mean = avg
@@ -394,22 +393,22 @@ mean = avg
 
 def min(c: ColumnOrName) -> Column:
     """Smallest value."""
-    return Column(n.Min(_c(c)))
+    return wrap(n.Min(_c(c)))
 
 
 def max(c: ColumnOrName) -> Column:
     """Largest value."""
-    return Column(n.Max(_c(c)))
+    return wrap(n.Max(_c(c)))
 
 
 def stddev(c: ColumnOrName) -> Column:
     """Sample standard deviation (not on SQLite)."""
-    return Column(n.StdDev(_c(c)))
+    return wrap(n.StdDev(_c(c)))
 
 
 def collect_list(c: ColumnOrName) -> Column:
     """The values of each group as an array (PostgreSQL, DuckDB) or JSON array (MySQL)."""
-    return Column(n.CollectList(_c(c)))
+    return wrap(n.CollectList(_c(c)))
 
 
 # ------------------------------------------------------------------------------------ windows
@@ -417,34 +416,34 @@ def collect_list(c: ColumnOrName) -> Column:
 
 def row_number() -> Column:
     """1, 2, 3, ... within a window; use with ``.over(window)``."""
-    return Column(n.RowNumber())
+    return wrap(n.RowNumber())
 
 
 def rank() -> Column:
     """Rank with gaps after ties; use with ``.over(window)``."""
-    return Column(n.Rank())
+    return wrap(n.Rank())
 
 
 def dense_rank() -> Column:
     """Rank without gaps; use with ``.over(window)``."""
-    return Column(n.DenseRank())
+    return wrap(n.DenseRank())
 
 
 def lag(c: ColumnOrName, offset: int = 1, default: object = None) -> Column:
     """The value `offset` rows earlier in the window."""
-    return Column(n.Lag(_c(c), offset, None if default is None else to_node(default)))
+    return wrap(n.Lag(_c(c), offset, None if default is None else to_node(default)))
 
 
 def lead(c: ColumnOrName, offset: int = 1, default: object = None) -> Column:
     """The value `offset` rows later in the window."""
-    return Column(n.Lead(_c(c), offset, None if default is None else to_node(default)))
+    return wrap(n.Lead(_c(c), offset, None if default is None else to_node(default)))
 
 
 def asc(c: ColumnOrName) -> Column:
     """Sort key, ascending."""
-    return Column(n.SortKey(_c(c)))
+    return wrap(n.SortKey(_c(c)))
 
 
 def desc(c: ColumnOrName) -> Column:
     """Sort key, descending."""
-    return Column(n.SortKey(_c(c), descending=True))
+    return wrap(n.SortKey(_c(c), descending=True))

@@ -16,7 +16,7 @@ import enum
 import operator
 from collections.abc import Callable
 from dataclasses import MISSING, FrozenInstanceError, dataclass
-from types import CodeType, FunctionType
+from types import CodeType, FunctionType, MemberDescriptorType
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
 from typing_extensions import dataclass_transform
@@ -94,7 +94,9 @@ def _getter(cls: type) -> Callable[[Any], tuple[Any, ...]]:
 
 # One compiled __init__ per list of field names, shared by every class with that list (most
 # nodes have one of a few: (arg,), (left, right), (child,) ...); each class gets its own
-# function object around it, with its own defaults.
+# function object around it, with its own defaults and its own slot setters: field i is set
+# by global ``_set{i}``, the ``__set__`` of the class's slot for it (a quarter faster than
+# ``object.__setattr__``, which looks the name up on each call).
 _INITS: dict[tuple[str, ...], CodeType] = {}
 
 
@@ -102,12 +104,22 @@ def _init_code(names: tuple[str, ...]) -> CodeType:
     code = _INITS.get(names)
     if code is None:
         # the names are the class's own field names, checked to be identifiers below
-        body = "".join(f"    _set(self, {name!r}, {name})\n" for name in names) or "    pass\n"
+        body = "".join(f"    _set{i}(self, {name})\n" for i, name in enumerate(names)) or "    pass\n"
         source = f"def __init__(self, {', '.join(names)}):\n{body}" if names else f"def __init__(self):\n{body}"
         namespace: dict[str, Any] = {}
-        exec(source, {"_set": object.__setattr__}, namespace)
+        exec(source, {}, namespace)
         code = _INITS[names] = namespace["__init__"].__code__
     return code
+
+
+def _slot_setter(cls: type, name: str) -> Callable[[Any, Any], None]:
+    for klass in cls.__mro__:
+        slot = klass.__dict__.get(name)
+        if slot is not None:
+            assert isinstance(slot, MemberDescriptorType), (cls, name)
+            setter: Callable[[Any, Any], None] = slot.__set__
+            return setter
+    raise AssertionError(f"{cls.__name__} has no slot for field {name!r}")
 
 
 T = TypeVar("T", bound=type)
@@ -118,15 +130,16 @@ def value(cls: T) -> T:
     """Make `cls` an immutable, slotted dataclass with :class:`Value`'s repr, equality and hash.
 
     The dataclass machinery records the fields (``dataclasses.fields`` works) and adds the
-    slots; the ``__init__`` is a shared one (see :func:`_init_code`) and immutability comes
-    from :class:`Value`, so that no code is generated per class at import.
+    slots; the ``__init__`` runs shared code (see :func:`_init_code`) and immutability comes
+    from :class:`Value`, so that no code is compiled per class at import.
     """
     made: Any = dataclass(init=False, repr=False, eq=False, slots=True)(cls)
     fields = list(made.__dataclass_fields__.values())
     names = tuple(f.name for f in fields)
     assert all(name.isidentifier() for name in names)
     defaults = tuple(f.default for f in fields if f.default is not MISSING)
-    init = FunctionType(_init_code(names), {"_set": object.__setattr__}, "__init__", defaults or None)
+    setters = {f"_set{i}": _slot_setter(made, name) for i, name in enumerate(names)}
+    init = FunctionType(_init_code(names), setters, "__init__", defaults or None)
     init.__qualname__ = f"{made.__qualname__}.__init__"
     made.__init__ = init
     return made  # type: ignore[no-any-return]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 from typing import Any
 
@@ -57,34 +57,14 @@ def parameterize(root: p.Plan | n.Node) -> tuple[Any, list[Any]]:
         False
     """
     values: list[Any] = []
-    shapers = _SHAPERS
-    atoms = _ATOMS
-    ctes: dict[str, p.WithCTE] = {}
-
-    # This runs for every query, even when its compiled SQL is cached, so it avoids a Python
-    # call per field: each node class gets a generated function that reads its fields directly
-    # and walks only the ones that are not plain values.
-    def walk(obj: Any) -> Any:
-        cls = obj.__class__
-        if cls in atoms:
-            return obj
-        shaper = shapers.get(cls)
-        if shaper is not None:
-            return shaper(obj, walk, values)
-        if cls is tuple:
-            return tuple([walk(item) for item in obj])
-        if cls is p.WithCTE:  # never in `shapers`: its shape depends on the CTEs seen before it
-            first = ctes.get(obj.name)
-            if first is None:
-                ctes[obj.name] = obj
-            elif first is obj or first == obj:
-                return (_UsedAgain, obj.name)
-            return (cls, walk(obj.child), obj.name)
-        if isinstance(obj, (n.Node, p.Plan)):
-            return _make_shaper(cls)(obj, walk, values)
-        return obj
-
-    return walk(root), values
+    cls = root.__class__
+    if cls in _ATOMS:
+        return root, values
+    # This runs for every query, even when its compiled SQL is cached, so it makes at most one
+    # Python call per node and none per field: each node class gets a generated function that
+    # reads its fields directly, shapes a column reference inline, and calls the shaper of
+    # each other field that is not a plain value.
+    return _SHAPERS[cls](root, values, {}), values
 
 
 class _UsedAgain:
@@ -123,7 +103,12 @@ _REFINE: dict[type, Any] = {
 }
 
 
-def _shape_lit(obj: n.Lit, walk: Any, values: list[Any]) -> Any:
+# A shaper takes (obj, values, ctes): it appends the literal values in `obj` to `values` and
+# returns the shape of `obj`; `ctes` maps each CTE name seen so far to its first WithCTE.
+_Shaper = Callable[[Any, list[Any], dict[str, p.WithCTE]], Any]
+
+
+def _shape_lit(obj: n.Lit, values: list[Any], ctes: dict[str, p.WithCTE]) -> Any:
     value = obj.value
     values.append(value)
     kind = obj.kind
@@ -131,19 +116,71 @@ def _shape_lit(obj: n.Lit, walk: Any, values: list[Any]) -> Any:
     return (n.Lit, kind, None if refine is None else refine(value))
 
 
+def _shape_col(obj: n.Col, values: list[Any], ctes: dict[str, p.WithCTE]) -> Any:
+    return (n.Col, obj.name, obj.table)
+
+
+def _shape_tuple(obj: tuple[Any, ...], values: list[Any], ctes: dict[str, p.WithCTE]) -> Any:
+    if not obj:
+        return obj
+    out: list[Any] = []  # a loop, not a list comprehension: that would be one more call
+    for x in obj:
+        c = x.__class__
+        if c is n.Col:
+            out.append((n.Col, x.name, x.table))
+        elif c in _ATOMS:
+            out.append(x)
+        else:
+            out.append(_SHAPERS[c](x, values, ctes))
+    return tuple(out)
+
+
+def _shape_cte(obj: p.WithCTE, values: list[Any], ctes: dict[str, p.WithCTE]) -> Any:
+    # its shape depends on the CTEs seen before it
+    first = ctes.get(obj.name)
+    if first is None:
+        ctes[obj.name] = obj
+    elif first is obj or first == obj:
+        return (_UsedAgain, obj.name)
+    child = obj.child
+    return (p.WithCTE, _SHAPERS[child.__class__](child, values, ctes), obj.name)
+
+
+def _shape_itself(obj: Any, values: list[Any], ctes: dict[str, p.WithCTE]) -> Any:
+    return obj
+
+
+class _Shapers(dict[type, _Shaper]):
+    """The shaper of each class, made the first time the class is met."""
+
+    def __missing__(self, cls: type) -> _Shaper:
+        shaper = _make_shaper(cls) if issubclass(cls, (n.Node, p.Plan)) else _shape_itself
+        self[cls] = shaper
+        return shaper
+
+
 # classes whose instances are their own shape: no literal can hide inside them
 _ATOMS: set[type] = {str, int, float, bool, type(None), type, n.CompareOp, n.DatePart}
-_SHAPERS: dict[type, Any] = {n.Lit: _shape_lit}
+_SHAPERS = _Shapers({n.Lit: _shape_lit, n.Col: _shape_col, tuple: _shape_tuple, p.WithCTE: _shape_cte})
 
 
-def _make_shaper(cls: type) -> Any:
+def _make_shaper(cls: type) -> _Shaper:
     names = _field_names(cls)
-    items = "".join(f"o.{f} if o.{f}.__class__ in atoms else walk(o.{f}), " for f in names)
-    source = f"def shape(o, walk, values):\n    return (cls, {items})\n"
-    namespace: dict[str, Any] = {"cls": cls, "atoms": _ATOMS}
+    # Col, the most common field value, is shaped inline rather than by a call
+    body = "".join(
+        f"    x{i} = o.{name}\n"
+        f"    c = x{i}.__class__\n"
+        f"    if c is Col:\n"
+        f"        x{i} = (Col, x{i}.name, x{i}.table)\n"
+        f"    elif c not in atoms:\n"
+        f"        x{i} = shapers[c](x{i}, values, ctes)\n"
+        for i, name in enumerate(names)
+    )
+    items = "".join(f"x{i}, " for i in range(len(names)))
+    source = f"def shape(o, values, ctes):\n{body}    return (cls, {items})\n"
+    namespace: dict[str, Any] = {"cls": cls, "atoms": _ATOMS, "shapers": _SHAPERS, "Col": n.Col}
     exec(source, namespace)  # the source is built from dataclass field names only
-    shaper = namespace["shape"]
-    _SHAPERS[cls] = shaper
+    shaper: _Shaper = namespace["shape"]
     return shaper
 
 
