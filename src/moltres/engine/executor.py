@@ -767,7 +767,7 @@ class Executor:
     def _unwatched(self) -> bool:
         """Whether nothing logs, watches or changes the statements run on the engine."""
         engine = self.engine
-        if engine._should_log_info() or engine._should_log_debug():
+        if engine._should_log_info():  # (True at DEBUG too: logging's levels are ordered)
             return False
         if not engine._has_events:  # SQLAlchemy sets it on the engine (or its class) at the first listen()
             return not engine.dialect.dispatch.handle_error

@@ -27,6 +27,8 @@ def normalize_rows(rows: object, *, copy: bool = True) -> list[dict[str, Any]]:
         >>> normalize_rows([{"a": 1}])
         [{'a': 1}]
     """
+    if not copy and type(rows) is list and set(map(type, rows)) <= {dict}:
+        return rows  # already a list of plain dicts (checked at C speed, no per-row work)
     module = type(rows).__module__.split(".")[0]
     if module == "pandas":
         return _pandas_rows(rows)
@@ -39,8 +41,6 @@ def normalize_rows(rows: object, *, copy: bool = True) -> list[dict[str, Any]]:
             f"expected rows as a list of dicts, got {type(rows).__name__}",
             suggestion="pass [{'id': 1, 'name': 'Ada'}, ...], or a pandas/polars/Arrow table",
         )
-    if not copy and type(rows) is list and set(map(type, rows)) <= {dict}:
-        return rows  # already a list of plain dicts (checked at C speed, no per-row work)
     out = []
     for i, row in enumerate(rows):
         if not isinstance(row, Mapping):
