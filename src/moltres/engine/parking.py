@@ -89,7 +89,7 @@ def check_in(fairy: Any, rules: Rules, *, idle: bool | None = None) -> None:
 class Lease:
     """A pooled connection lent to one direct statement: the SQLAlchemy fairy and its cursor."""
 
-    __slots__ = ("autocommit", "cursor", "fairy", "pool", "since")
+    __slots__ = ("autocommit", "cursor", "fairy", "pool", "quiet", "since")
 
     def __init__(
         self, fairy: Any, autocommit: contextlib.AbstractContextManager[None], since: float, pool: sa.pool.Pool
@@ -99,6 +99,7 @@ class Lease:
         self.autocommit = autocommit
         self.since = since
         self.pool = pool  # the engine's pool when it was checked out (Engine.dispose() replaces it)
+        self.quiet = False  # True while lent from the parking slot: take() has just seen no pool listeners
 
     @property
     def dbapi(self) -> Any:
@@ -139,6 +140,7 @@ class ConnectionParking:
         if self._forked(lease):
             return self._checkout()
         if time.monotonic() - lease.since < HOLD_SECONDS and not self._listened():
+            lease.quiet = True
             return lease
         self._release(lease, idle=True)
         return self._checkout()
@@ -155,7 +157,7 @@ class ConnectionParking:
             idle = False
         # parked only while the pool keeps a connection to spare without its overflow: whoever
         # checks one out next never waits for this one
-        if idle and not self._parked and lease.pool is self._engine.pool and self._parks():
+        if idle and not self._parked and lease.pool is self._engine.pool and self._parks(lease.quiet):
             self._parked.append(lease)
             return
         self._release(lease, idle=idle or committed)
@@ -205,12 +207,12 @@ class ConnectionParking:
         self._pid = os.getpid()
         return True
 
-    def _parks(self) -> bool:
-        """Whether a connection may be kept out of the pool now."""
+    def _parks(self, quiet: bool = False) -> bool:
+        """Whether a connection may be kept out of the pool now (`quiet`: no need to look for listeners again)."""
         queue = self._engine.pool
         # a QueuePool's connections may move between threads (a SingletonThreadPool's may not);
         # pre_ping: the user wants a check per statement
-        if type(queue) is not sa.pool.QueuePool or queue._pre_ping or self._listened():
+        if type(queue) is not sa.pool.QueuePool or queue._pre_ping or (not quiet and self._listened()):
             return False
         # only while the pool keeps a connection to spare within its pool_size: whoever checks
         # one out next does not wait for the parked one
