@@ -238,6 +238,9 @@ def insert_rows(conn: sa.Connection, state: QueryState, name: str, rows: Sequenc
         return 0
     # the tuples are made, sent and freed before the collector runs again: it never scans them
     with collector_paused(len(rows)):
+        streamed = state.rules.insert_dicts(conn, table, rows)
+        if streamed is not None:  # made and sent a chunk at a time
+            return streamed
         columns, values = row_tuples(table, rows)
         count = operations.insert_tuples(conn, state.rules, table, columns, values)
         del values

@@ -8,17 +8,28 @@ database it is talking to; it asks the rules.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
 from moltres.sql.compiler import Compiler
 from moltres.utils.collector import collector_paused
-from moltres.utils.exceptions import ValidationError
+from moltres.utils.exceptions import ColumnNotFoundError, ValidationError
 
-__all__ = ["ErrorKind", "Rules", "bind_column", "driver_columns", "driver_rows", "insert_columns", "insert_sql"]
+__all__ = [
+    "ErrorKind",
+    "Rules",
+    "bind_column",
+    "dict_columns",
+    "dict_tuples",
+    "driver_columns",
+    "driver_rows",
+    "insert_columns",
+    "insert_sql",
+]
 
 
 class ErrorKind:
@@ -190,6 +201,15 @@ class Rules:
             insert_sql(connection.dialect, table, columns), driver_rows(connection.dialect, table, columns, rows)
         )
 
+    def insert_dicts(self, connection: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> int | None:
+        """Insert rows given as dicts, turning them into tuples a chunk at a time as they are sent; the count.
+
+        The columns are those of :func:`dict_columns`, checked before anything is written.
+        None (the default) means the database has no such path: nothing was written, and the
+        caller converts every row first and calls :meth:`insert_tuples`.
+        """
+        return None
+
     def insert_arrow(self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], batch: Any) -> None:
         """Insert a ``pyarrow.RecordBatch`` whose columns are `columns`, in order."""
         values = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
@@ -259,6 +279,42 @@ def insert_sql(dialect: sa.engine.Dialect, table: sa.Table, columns: Sequence[st
     names = ", ".join(preparer.quote(c) for c in columns)
     target = preparer.format_table(table)
     return f"INSERT INTO {target} ({names}) VALUES ({', '.join(marks)})"
+
+
+def dict_columns(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The columns `rows` give, checked against `table`, before any row is converted.
+
+    The first row's keys in their order when every row has just those keys, else every key
+    in first-seen order (a key missing from a row is NULL there). A key that is no column
+    of `table` is a ColumnNotFoundError naming it.
+
+    Example:
+        >>> t = sa.table("t", sa.column("a"), sa.column("b"))
+        >>> dict_columns(t, [{"b": 1, "a": 2}, {"a": 3, "b": 4}]), dict_columns(t, [{"a": 1}, {"b": 2}])
+        (['b', 'a'], ['a', 'b'])
+    """
+    names = list(rows[0]) if rows else []
+    # the usual case, at C speed: as many keys in all as the first row's, and no other key
+    if sum(map(len, rows)) != len(names) * len(rows) or set().union(*rows) != set(names):
+        names = list(dict.fromkeys(itertools.chain.from_iterable(rows)))
+    known = table.c
+    for key in names:
+        if key not in known:
+            raise ColumnNotFoundError(key, list(known.keys()), table=table.name)
+    return names
+
+
+def dict_tuples(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    """`rows` (dicts with no key outside `columns`) as tuples in `columns` order, a missing key as None.
+
+    Example:
+        >>> dict_tuples(["a", "b"], [{"b": 2, "a": 1}, {"b": 3}])
+        [(1, 2), (None, 3)]
+    """
+    if len(columns) > 1:
+        with contextlib.suppress(KeyError):  # every row with every column (the usual case), at C speed
+            return list(map(operator.itemgetter(*columns), rows))
+    return [tuple(map(row.get, columns)) for row in rows]
 
 
 def driver_rows(

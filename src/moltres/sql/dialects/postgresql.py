@@ -7,7 +7,7 @@ import contextlib
 import itertools
 import operator
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 
 from moltres.expressions import nodes as n
 from moltres.sql.compiler import Compiler, Element, Relation
-from moltres.sql.dialects.base import ErrorKind, Rules, driver_rows
+from moltres.sql.dialects.base import ErrorKind, Rules, dict_columns, dict_tuples, driver_rows
 from moltres.utils.exceptions import DataFormatError
 
 __all__ = ["RULES", "PostgreSQLCompiler", "PostgreSQLRules"]
@@ -202,23 +202,23 @@ class PostgreSQLRules(Rules):
             super().insert_tuples(connection, table, columns, rows)
             return
         values = driver_rows(connection.dialect, table, columns, rows)
-        formats = _binary_formats(table, columns)
-        sent = 0
-        # rows from Python, not a file: a violated constraint is an ExecutionError like any other
-        if formats is not None and _fit(formats, values[:CHECK_ROWS]):
-            # each chunk's values are checked just before it is sent, while the server stores the
-            # chunk before (checking every row first kept the server idle that long)
-            with _copy(connection, table, columns, " (FORMAT BINARY)", line_errors=("22",)) as copy:
-                copy.set_types([f[0] for f in formats])
-                while sent < len(values):
-                    chunk = values[sent : sent + CHECK_ROWS]
-                    if sent and not _fit(formats, chunk):
-                        break
-                    collections.deque(map(copy.write_row, chunk), maxlen=0)
-                    sent += len(chunk)
-        if sent < len(values):  # a value binary COPY cannot take: these rows (all, or the rest) as text
-            with _copy(connection, table, columns, "", line_errors=("22",), first_line=sent + 1) as copy:
-                collections.deque(map(copy.write_row, itertools.islice(values, sent, None)), maxlen=0)
+        _copy_chunks(
+            connection, table, columns, (values[i : i + CHECK_ROWS] for i in range(0, len(values), CHECK_ROWS))
+        )
+
+    def insert_dicts(self, connection: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> int | None:
+        if len(rows) < COPY_THRESHOLD or not _sync_psycopg(connection):
+            return None
+        columns = dict_columns(table, rows)
+        dialect = connection.dialect
+        # one COPY, whose chunk k+1 becomes tuples while the server stores chunk k: the rows
+        # are never all tuples at once, and the server does not wait for them to be
+        chunks = (
+            driver_rows(dialect, table, columns, dict_tuples(columns, rows[i : i + CHECK_ROWS]))
+            for i in range(0, len(rows), CHECK_ROWS)
+        )
+        _copy_chunks(connection, table, columns, chunks)
+        return len(rows)
 
     def load_csv(
         self,
@@ -330,6 +330,36 @@ def _fit(formats: Sequence[_Format], rows: Sequence[Sequence[Any]]) -> bool:
         if min(filter(None, values), default=0) < -(2**bits) or max(filter(None, values), default=0) >= 2**bits:
             return False
     return True
+
+
+def _copy_chunks(
+    connection: sa.Connection, table: sa.Table, columns: Sequence[str], chunks: Iterable[Sequence[Sequence[Any]]]
+) -> None:
+    """COPY `chunks` of driver rows into `table`: binary while their values fit, the rest as text.
+
+    Each chunk's values are checked just before it is sent, while the server stores the chunk
+    before. From the first chunk binary COPY cannot take (a value of another type, an integer
+    out of its column's range), that chunk and all after it go as text, in a second COPY; an
+    error's line counts from the first row of the first chunk.
+    """
+    formats = _binary_formats(table, columns)
+    pending = iter(chunks)
+    chunk = next(pending, None)
+    sent = 0
+    # rows from Python, not a file: a violated constraint is an ExecutionError like any other
+    if formats is not None and chunk is not None and _fit(formats, chunk):
+        with _copy(connection, table, columns, " (FORMAT BINARY)", line_errors=("22",)) as copy:
+            copy.set_types([f[0] for f in formats])
+            while chunk is not None:
+                collections.deque(map(copy.write_row, chunk), maxlen=0)
+                sent += len(chunk)
+                chunk = next(pending, None)
+                if chunk is not None and not _fit(formats, chunk):
+                    break
+    if chunk is not None:  # a value binary COPY cannot take: these rows (all, or the rest) as text
+        with _copy(connection, table, columns, "", line_errors=("22",), first_line=sent + 1) as copy:
+            for rest in itertools.chain((chunk,), pending):
+                collections.deque(map(copy.write_row, rest), maxlen=0)
 
 
 @contextlib.contextmanager
