@@ -143,7 +143,7 @@ def test_large_insert_with_a_bad_value_after_a_text_chunk(db: Database) -> None:
     db.create_table(
         "t", [column("id", "INTEGER", primary_key=True), column("a", "INTEGER"), column("f", "DOUBLE")]
     ).collect()
-    many = [{"id": i, "a": i, "f": i + 0.5} for i in range(3 * CHECK_ROWS)]
+    many: list[dict[str, object]] = [{"id": i, "a": i, "f": i + 0.5} for i in range(3 * CHECK_ROWS)]
     many[CHECK_ROWS + 3]["f"] = 3  # no binary DOUBLE for an int: this chunk and the next go as text
     many[2 * CHECK_ROWS + 11]["a"] = "x"
     with pytest.raises(DataFormatError) as info:
