@@ -19,7 +19,7 @@ from moltres.engine.executor import Connect, DriverWrite, QueryState, direct_for
 from moltres.expressions import nodes as n
 from moltres.expressions.column import Column, to_node
 from moltres.sql.ddl import Verbatim
-from moltres.sql.dialects.base import bind_column, insert_sql
+from moltres.sql.dialects.base import bind_column, check_columns, insert_sql
 from moltres.utils.collector import collector_paused
 from moltres.utils.exceptions import ColumnNotFoundError, ValidationError
 
@@ -127,9 +127,7 @@ def create_index(
 ) -> bool:
     """``CREATE [UNIQUE] INDEX name ON table (columns)``, naming a missing column if there is one."""
     target = _table(state, conn, table)
-    missing = [c for c in columns if c not in target.c]
-    if missing:
-        raise ColumnNotFoundError(missing[0], list(target.c.keys()), table=table)
+    check_columns(target, columns)
     sa.Index(name, *[target.c[c] for c in columns], unique=unique).create(conn)
     return True
 
@@ -178,10 +176,7 @@ def row_tuples(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> tuple[list
         if values is None:
             names = list(dict.fromkeys(itertools.chain.from_iterable(rows)))
             values = [tuple(map(row.get, names)) for row in rows]
-    known = table.c
-    for key in names:
-        if key not in known:
-            raise ColumnNotFoundError(key, list(known.keys()), table=table.name)
+    check_columns(table, names)
     return names, values
 
 
@@ -219,7 +214,7 @@ def _insert_form(
     state: QueryState, table: sa.Table, columns: tuple[str, ...]
 ) -> tuple[str, tuple[tuple[int, Callable[[Any], Any]], ...], tuple[str, ...] | None, sa.Table]:
     """The INSERT of `columns` in the driver's terms: its SQL, bind processors by position, parameter names, table."""
-    row_tuples(table, [dict.fromkeys(columns)])  # every column exists, or ColumnNotFoundError names it
+    check_columns(table, columns)
     dialect = state.dialect
     processors = []
     for i, column in enumerate(columns):
@@ -258,10 +253,7 @@ def _set_nodes(table: sa.Table, values: Mapping[str, Any]) -> tuple[tuple[str, .
             "set= must be a non-empty dict of column to new value",
             suggestion="db.update('users', where=col('id') == 1, set={'name': 'Ada'})",
         )
-    columns = table.c
-    for key in values:
-        if key not in columns:
-            raise ColumnNotFoundError(key, list(columns.keys()), table=table.name)
+    check_columns(table, values)
     nodes = tuple(
         to_node(v) if isinstance(v, Column) or not isinstance(v, (dict, list)) else v for v in values.values()
     )
@@ -361,9 +353,7 @@ def merge_rows(
     table = _table(state, conn, name)
     if not rows:
         return 0
-    for key in on:
-        if key not in table.c:
-            raise ColumnNotFoundError(key, list(table.c.keys()), table=name)
+    check_columns(table, on)
     normalized = normalize_keys(table, rows)
     columns = list(normalized[0])
     for key in on:

@@ -23,6 +23,7 @@ __all__ = [
     "ErrorKind",
     "Rules",
     "bind_column",
+    "check_columns",
     "dict_columns",
     "dict_tuples",
     "driver_columns",
@@ -297,11 +298,20 @@ def dict_columns(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> list[str
     # the usual case, at C speed: as many keys in all as the first row's, and no other key
     if sum(map(len, rows)) != len(names) * len(rows) or set().union(*rows) != set(names):
         names = list(dict.fromkeys(itertools.chain.from_iterable(rows)))
+    check_columns(table, names)
+    return names
+
+
+def check_columns(table: sa.Table, names: Iterable[str]) -> None:
+    """Raise ColumnNotFoundError (listing the table's columns) for the first name that is no column of `table`.
+
+    Example:
+        >>> check_columns(sa.table("t", sa.column("a")), ["a"])
+    """
     known = table.c
     for key in names:
         if key not in known:
             raise ColumnNotFoundError(key, list(known.keys()), table=table.name)
-    return names
 
 
 def dict_tuples(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:

@@ -202,9 +202,7 @@ class PostgreSQLRules(Rules):
             super().insert_tuples(connection, table, columns, rows)
             return
         values = driver_rows(connection.dialect, table, columns, rows)
-        _copy_chunks(
-            connection, table, columns, (values[i : i + CHECK_ROWS] for i in range(0, len(values), CHECK_ROWS))
-        )
+        _copy_chunks(connection, table, columns, _chunks(values))
 
     def insert_dicts(self, connection: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> int | None:
         if len(rows) < COPY_THRESHOLD or not _sync_psycopg(connection):
@@ -213,10 +211,7 @@ class PostgreSQLRules(Rules):
         dialect = connection.dialect
         # one COPY, whose chunk k+1 becomes tuples while the server stores chunk k: the rows
         # are never all tuples at once, and the server does not wait for them to be
-        chunks = (
-            driver_rows(dialect, table, columns, dict_tuples(columns, rows[i : i + CHECK_ROWS]))
-            for i in range(0, len(rows), CHECK_ROWS)
-        )
+        chunks = (driver_rows(dialect, table, columns, dict_tuples(columns, chunk)) for chunk in _chunks(rows))
         _copy_chunks(connection, table, columns, chunks)
         return len(rows)
 
@@ -330,6 +325,11 @@ def _fit(formats: Sequence[_Format], rows: Sequence[Sequence[Any]]) -> bool:
         if min(filter(None, values), default=0) < -(2**bits) or max(filter(None, values), default=0) >= 2**bits:
             return False
     return True
+
+
+def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """`rows` in slices of CHECK_ROWS, made one at a time."""
+    return (rows[i : i + CHECK_ROWS] for i in range(0, len(rows), CHECK_ROWS))
 
 
 def _copy_chunks(
